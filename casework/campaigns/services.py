@@ -1,0 +1,103 @@
+"""Campaigns: listing, detail and scope/coverage within the actor's jurisdiction."""
+
+from dataclasses import dataclass
+from datetime import date
+from math import ceil
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from casework import policy
+from casework.campaigns.models import Campaign, CoverageRule
+from casework.cases.models import InspectionCase
+from casework.errors import NotFound
+from casework.extensions import db
+from casework.institutions.models import Institution, Region
+
+
+def list_campaigns(actor) -> list[tuple[Campaign, int]]:
+    """Visible campaigns, newest first, each with the number of its cases the actor sees."""
+    campaigns = list(db.session.scalars(
+        policy.visible_campaigns(sa.select(Campaign), actor, Campaign)
+        .options(joinedload(Campaign.region), selectinload(Campaign.phases))
+        .order_by(Campaign.starts_on.desc())
+    ).unique())
+    counts_query = (
+        sa.select(InspectionCase.campaign_id, sa.func.count())
+        .join(Institution, Institution.id == InspectionCase.institution_id)
+        .group_by(InspectionCase.campaign_id)
+    )
+    counts = dict(db.session.execute(
+        policy.visible_institutions(counts_query, actor, Institution)
+    ).all())
+    return [(c, counts.get(c.id, 0)) for c in campaigns]
+
+
+def get_campaign(campaign_id: int, actor) -> Campaign:
+    campaign = db.session.scalar(
+        sa.select(Campaign).where(Campaign.id == campaign_id).options(
+            joinedload(Campaign.region),
+            selectinload(Campaign.phases), selectinload(Campaign.key_tasks),
+            selectinload(Campaign.coverage_rules), selectinload(Campaign.cadences),
+            selectinload(Campaign.indicators),
+        )
+    )
+    if campaign is None or not policy.allows("campaign_view", actor, campaign):
+        raise NotFound()
+    return campaign
+
+
+@dataclass(frozen=True)
+class CoverageLine:
+    rule: CoverageRule
+    in_scope: int       # institutions of the rule's kinds in the campaign's region
+    with_case: int      # of those, how many have a case in this campaign
+    required: int       # how many the target percentage requires
+
+    @property
+    def target_met_by_cases(self) -> bool:
+        return self.with_case >= self.required
+
+
+def coverage(campaign: Campaign) -> list[CoverageLine]:
+    """Per coverage rule: institutions in scope, with a case, and required by the target.
+
+    One grouped query for the whole campaign, whatever the number of institutions.
+    """
+    region_ids = sa.select(Region.id).where(
+        Region.path.startswith(campaign.region.path, autoescape=True))
+    has_case = sa.exists().where(InspectionCase.campaign_id == campaign.id,
+                                 InspectionCase.institution_id == Institution.id)
+    rows = db.session.execute(
+        sa.select(Institution.type, Institution.ownership, sa.func.count(),
+                  sa.func.count().filter(has_case))
+        .where(Institution.region_id.in_(region_ids))
+        .group_by(Institution.type, Institution.ownership)
+    ).all()
+    lines = []
+    for rule in campaign.coverage_rules:
+        matching = [r for r in rows if r[0] in rule.institution_types
+                    and (rule.ownership is None or rule.ownership == r[1])]
+        in_scope = sum(r[2] for r in matching)
+        lines.append(CoverageLine(
+            rule=rule, in_scope=in_scope, with_case=sum(r[3] for r in matching),
+            required=ceil(in_scope * rule.target_percent / 100),
+        ))
+    return lines
+
+
+def timeline(campaign: Campaign, today: date) -> list[dict]:
+    """Phases positioned on the campaign period, for a horizontal timeline (percentages)."""
+    span = max((campaign.ends_on - campaign.starts_on).days + 1, 1)
+    items = []
+    for phase in campaign.phases:
+        start = max((phase.starts_on - campaign.starts_on).days, 0)
+        length = (phase.ends_on - phase.starts_on).days + 1
+        items.append({
+            "phase": phase,
+            "offset": round(100 * start / span, 2),
+            "width": max(round(100 * length / span, 2), 1.5),
+            "current": phase.starts_on <= today <= phase.ends_on,
+            "done": phase.ends_on < today,
+        })
+    return items

@@ -1,0 +1,53 @@
+"""Inspection cases: one institution within one campaign."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.campaigns.models import Campaign
+from casework.dbtypes import UTCDateTime, one_of, utcnow
+from casework.extensions import db
+from casework.institutions.models import Institution
+from workflows import case as case_workflow
+
+
+class InspectionCase(db.Model):
+    __tablename__ = "inspection_case"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "institution_id"),
+        one_of("state", case_workflow.STATES),
+        sa.CheckConstraint(
+            "state <> 'closed' OR (final_summary IS NOT NULL AND final_summary <> '')",
+            name="closed_has_summary",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id"), index=True)
+    state: Mapped[str] = mapped_column(sa.String(16), default=case_workflow.INITIAL, index=True)
+    # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE.
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    final_summary: Mapped[str | None] = mapped_column(sa.Text)
+
+    campaign: Mapped[Campaign] = relationship()
+    institution: Mapped[Institution] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    workflow = case_workflow.NAME
+
+    # Read by the case machine's guards. Rectification orders arrive with the orders
+    # module; until a case can hold orders, none can block it.
+    @property
+    def blocking_orders(self) -> list[str]:
+        return []
+
+    @property
+    def unfinished_orders(self) -> list[str]:
+        return []
+
+    def __repr__(self):
+        return f"<InspectionCase {self.id} {self.state}>"

@@ -1,0 +1,64 @@
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from casework import labels
+from casework.campaigns import services as campaign_services
+from casework.cases import services
+from casework.errors import Invalid
+from casework.forms import TransitionForm
+from casework.institutions import services as institution_services
+from workflows import case as case_workflow
+from workflows.diagram import render_svg
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+def _int_arg(name):
+    value = request.args.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/")
+@login_required
+def index():
+    filters = services.CaseFilters(
+        campaign_id=_int_arg("campaign"),
+        region_id=_int_arg("region"),
+        institution_type=request.args.get("type") or None,
+        state=request.args.get("state") or None,
+        text=(request.args.get("q") or "")[:100] or None,
+    )
+    page = services.list_cases(current_user, filters, page=_int_arg("page") or 1)
+    return render_template(
+        "cases/index.html", page=page, filters=filters,
+        campaigns=campaign_services.list_campaigns(current_user),
+        regions=institution_services.visible_regions(current_user),
+        types=labels.INSTITUTION_TYPES, states=case_workflow.STATES,
+    )
+
+
+@bp.get("/<int:case_id>")
+@login_required
+def detail(case_id):
+    case = services.get_case(case_id, current_user)
+    return render_template(
+        "cases/detail.html", case=case, history=services.case_history(case),
+        triggers=services.available_triggers(case, current_user),
+        form=TransitionForm(version=case.version),
+        diagram=render_svg(case_workflow.NAME, case.state,
+                           state_labels={s: str(labels.state_label(s))
+                                         for s in case_workflow.STATES}),
+    )
+
+
+@bp.post("/<int:case_id>/fire/<trigger>")
+@login_required
+def fire(case_id, trigger):
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        raise Invalid(form.errors)
+    services.fire_case(case_id, trigger, actor=current_user, version=form.version.data,
+                       comment=form.comment.data, final_summary=form.final_summary.data)
+    flash(_("Done: %(action)s.", action=labels.trigger_label(trigger)), "success")
+    return redirect(url_for("cases.detail", case_id=case_id))

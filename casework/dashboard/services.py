@@ -1,0 +1,60 @@
+"""What each role's dashboard shows, computed in a fixed number of queries."""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from casework import policy
+from casework.campaigns.services import list_campaigns
+from casework.cases.models import InspectionCase
+from casework.cases.services import state_counts
+from casework.extensions import db
+from casework.history.models import HistoryEvent
+from casework.institutions.models import Institution, Region
+from casework.users.models import ROLES, User
+
+
+def recent_case_events(actor, limit: int = 10) -> list[tuple[HistoryEvent, InspectionCase]]:
+    """The latest case transitions within the actor's jurisdiction."""
+    query = (
+        sa.select(HistoryEvent, InspectionCase)
+        .join(InspectionCase, sa.and_(HistoryEvent.object_type == "case",
+                                      HistoryEvent.object_id == InspectionCase.id))
+        .join(Institution, Institution.id == InspectionCase.institution_id)
+        .options(joinedload(HistoryEvent.actor), joinedload(InspectionCase.institution))
+        .order_by(HistoryEvent.id.desc()).limit(limit)
+    )
+    query = policy.visible_institutions(query, actor, Institution)
+    return [tuple(r) for r in db.session.execute(query).unique().all()]
+
+
+def institution_cases(actor) -> list[InspectionCase]:
+    """An institution user's own cases with their campaigns."""
+    return list(db.session.scalars(
+        sa.select(InspectionCase).where(InspectionCase.institution_id == actor.institution_id)
+        .options(joinedload(InspectionCase.campaign))
+        .order_by(InspectionCase.id.desc())
+    ))
+
+
+def admin_overview() -> dict:
+    users_by_role = dict.fromkeys(ROLES, 0)
+    users_by_role.update(dict(db.session.execute(
+        sa.select(User.role, sa.func.count()).group_by(User.role)).all()))
+    return {
+        "users_by_role": users_by_role,
+        "institutions": db.session.scalar(sa.select(sa.func.count(Institution.id))),
+        "regions": db.session.scalar(sa.select(sa.func.count(Region.id))),
+    }
+
+
+def overview(actor) -> dict:
+    """Everything the actor's dashboard needs."""
+    data = {"campaigns": list_campaigns(actor)}
+    if actor.role == "admin":
+        data.update(admin_overview())
+    elif actor.role == "institution":
+        data["cases"] = institution_cases(actor)
+    else:
+        data["state_counts"] = state_counts(actor)
+        data["recent"] = recent_case_events(actor)
+    return data

@@ -1,0 +1,14 @@
+"""Every model, imported in one place so Alembic and the app see the whole schema."""
+
+from casework.campaigns.models import (  # noqa: F401
+    Campaign,
+    CampaignPhase,
+    CoverageRule,
+    Indicator,
+    KeyTask,
+    ReportingCadence,
+)
+from casework.cases.models import InspectionCase  # noqa: F401
+from casework.history.models import HistoryEvent  # noqa: F401
+from casework.institutions.models import Institution, Region  # noqa: F401
+from casework.users.models import User  # noqa: F401

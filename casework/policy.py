@@ -1,0 +1,167 @@
+"""Who may see or do what, where: the one door for every permission check.
+
+One function per action, named noun_verb and returning bool. `check()` raises
+NotPermitted; `visible_*()` limit list queries to the actor's jurisdiction. Policy
+answers *who* and *where*; the workflow guards answer *when*. `admin` has no casework
+powers. The scheduler acts as SYSTEM.
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from casework.errors import NotPermitted
+
+REGION_ROLES = ("coordinator", "inspector", "viewer")
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The scheduler and CLI jobs: no user row, role "system"."""
+
+    id: None = None
+    role: str = "system"
+    username: str = "system"
+    is_authenticated: bool = True
+
+
+SYSTEM = SystemActor()
+
+
+def _role(user) -> str | None:
+    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+
+
+# --- jurisdiction ---------------------------------------------------------------
+
+def in_jurisdiction(user, institution) -> bool:
+    """True when `institution` lies in the user's region subtree or is the user's own."""
+    role = _role(user)
+    if role == "institution":
+        return institution.id == user.institution_id
+    if role in REGION_ROLES and user.region is not None:
+        return institution.region.path.startswith(user.region.path)
+    return False
+
+
+def _regions_overlap(user, region) -> bool:
+    # A district officer works city-wide campaigns too, and a city officer sees the
+    # district campaigns below the city.
+    mine = user.region.path
+    return region.path.startswith(mine) or mine.startswith(region.path)
+
+
+# --- campaigns ------------------------------------------------------------------
+
+def campaign_view(user, campaign) -> bool:
+    role = _role(user)
+    if role == "admin":
+        return True
+    if role in REGION_ROLES:
+        return _regions_overlap(user, campaign.region)
+    if role == "institution":
+        from casework.cases.models import InspectionCase
+
+        from casework.extensions import db
+
+        return db.session.scalar(sa.select(sa.exists().where(
+            InspectionCase.campaign_id == campaign.id,
+            InspectionCase.institution_id == user.institution_id,
+        )))
+    return False
+
+
+# --- cases ----------------------------------------------------------------------
+
+def case_view(user, case) -> bool:
+    return _role(user) in (*REGION_ROLES, "institution") and in_jurisdiction(user, case.institution)
+
+
+def _coordinator_here(user, case) -> bool:
+    return _role(user) == "coordinator" and in_jurisdiction(user, case.institution)
+
+
+def case_start_rectification(user, case) -> bool:
+    return user is SYSTEM or _coordinator_here(user, case)
+
+
+def case_designate_tackling(user, case) -> bool:
+    return _coordinator_here(user, case)
+
+
+def case_release_tackling(user, case) -> bool:
+    return _coordinator_here(user, case)
+
+
+def case_start_consolidation(user, case) -> bool:
+    return user is SYSTEM or _coordinator_here(user, case)
+
+
+def case_close(user, case) -> bool:
+    return _coordinator_here(user, case)
+
+
+def case_reopen(user, case) -> bool:
+    return _coordinator_here(user, case)
+
+
+# --- administration -------------------------------------------------------------
+
+def users_manage(user, _obj=None) -> bool:
+    return _role(user) == "admin"
+
+
+# --- the door -------------------------------------------------------------------
+
+def allows(action: str, user, obj=None) -> bool:
+    """Whether `user` may do `action` on `obj`; an action without a policy is denied."""
+    rule = globals().get(action)
+    if rule is None or action.startswith("_") or not callable(rule):
+        return False
+    return bool(rule(user, obj))
+
+
+def check(action: str, user, obj=None) -> None:
+    """Raise NotPermitted unless `user` may do `action` on `obj`."""
+    if not allows(action, user, obj):
+        raise NotPermitted()
+
+
+def visible_institutions(query, user, institution_entity):
+    """Limit a query that already includes `institution_entity` to the user's scope."""
+    from casework.institutions.models import Region
+
+    role = _role(user)
+    if role == "institution":
+        return query.where(institution_entity.id == user.institution_id)
+    if role in REGION_ROLES and user.region is not None:
+        return query.join(Region, Region.id == institution_entity.region_id).where(
+            Region.path.startswith(user.region.path, autoescape=True)
+        )
+    return query.where(sa.false())
+
+
+def visible_campaigns(query, user, campaign_entity):
+    from casework.cases.models import InspectionCase
+    from casework.institutions.models import Region
+
+    role = _role(user)
+    if role == "admin":
+        return query
+    if role in REGION_ROLES and user.region is not None:
+        region = aliased(Region)
+        mine = user.region.path
+        return query.join(region, region.id == campaign_entity.region_id).where(
+            sa.or_(region.path.startswith(mine, autoescape=True),
+                   sa.literal(mine).startswith(region.path))
+        )
+    if role == "institution":
+        return query.where(
+            campaign_entity.id.in_(
+                sa.select(InspectionCase.campaign_id).where(
+                    InspectionCase.institution_id == user.institution_id
+                )
+            )
+        )
+    return query.where(sa.false())

@@ -1,0 +1,100 @@
+"""Request-wide behaviour: security headers, session idle timeout, template helpers."""
+
+from datetime import UTC, datetime
+
+from flask import g, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, logout_user
+
+from casework import clock, labels
+from casework.errors import register_error_handlers
+from casework.extensions import db, login_manager
+
+# Every asset is served by the app itself (intranet use), so the policy can be strict.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def init_app(app):
+    login_manager.login_view = "users.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        from casework.users.models import User
+
+        return db.session.get(User, int(user_id))
+
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "warning"
+
+    @app.before_request
+    def enforce_idle_timeout():
+        # The cookie expires on the client too, but a copied cookie must not outlive
+        # the idle limit either, so the server keeps its own clock.
+        session.permanent = True
+        if request.endpoint == "static":
+            return
+        now = datetime.now(UTC).timestamp()
+        last = session.get("last_seen")
+        limit = app.config["SESSION_IDLE_MINUTES"] * 60
+        if current_user.is_authenticated and last is not None and now - last > limit:
+            logout_user()
+            session.clear()
+            g.session_expired = True
+        session["last_seen"] = now
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if current_user.is_authenticated and request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.context_processor
+    def template_helpers():
+        return {"current_locale": lambda: str(get_locale()), "nav_items": nav_items,
+                "today": clock.today}
+
+    register_error_handlers(app)
+    app.jinja_env.filters.update(labels.TEMPLATE_FILTERS)
+    app.jinja_env.filters["loc"] = localized
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
+        format_datetime(value, fmt) if value else ""
+    )
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
+        format_date(value, fmt) if value else ""
+    )
+
+
+def nav_items() -> list[tuple[str, str, str]]:
+    """Navigation for the current user's role: (endpoint, label, icon)."""
+    role = current_user.role
+    items = [("dashboard.index", _l("Dashboard"), "bi-speedometer2"),
+             ("campaigns.index", _l("Campaigns"), "bi-flag")]
+    if role in ("coordinator", "inspector", "viewer", "institution"):
+        items.append(("cases.index", _l("Cases"), "bi-folder2-open"))
+    if role == "admin":
+        items.append(("users.index", _l("Users"), "bi-people"))
+    return items
+
+
+def localized(obj, field: str):
+    """`obj.<field>_en` for English users when it is filled, else the Chinese original."""
+    if str(get_locale()) == "en":
+        english = getattr(obj, f"{field}_en", None)
+        if english:
+            return english
+    return getattr(obj, field)

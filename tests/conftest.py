@@ -1,0 +1,283 @@
+"""Fixtures shaped like flaskr's: app, db isolation, client, users per role, login.
+
+DATABASE_URL picks the database: unset means a fresh SQLite file per run; the test
+script runs the suite a second time against PostgreSQL.
+"""
+
+import os
+import re
+import threading
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
+
+from flask.testing import FlaskClient
+
+from casework import create_app
+from casework.extensions import db as _db
+from config import TestConfig
+
+PASSWORD = "Correct-horse-42"
+# scrypt is slow by design; hash once per run and share it between test users.
+_PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        from config import _database_url as normalise
+
+        return normalise(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = _database_url(tmp_path_factory)
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        UPLOAD_DIR = str(tmp_path_factory.mktemp("uploads"))
+
+    app = create_app(Config)
+    with app.app_context():
+        # Start from nothing and build the schema with the migrations themselves, so
+        # every run also proves `flask db upgrade` from an empty database.
+        _db.drop_all()
+        with _db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+            conn.execute(sa.text("DROP TABLE IF EXISTS apscheduler_jobs"))
+        from flask_migrate import upgrade
+
+        upgrade()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    """Per-test isolation that lets code under test commit: empty every table after."""
+    ctx = app.app_context()
+    ctx.push()
+    yield _db
+    _db.session.remove()
+    tables = [t for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+    from casework.extensions import limiter
+
+    limiter.reset()
+    ctx.pop()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request in an app context of its own, as in production.
+
+    The test's own context stays pushed for database access; without this, requests
+    would share its `g` and session and hide bugs that only show between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class World:
+    """A small jurisdiction: a city with two districts and institutions in each."""
+
+    def __init__(self, db):
+        from casework.institutions.models import Institution, Region
+        from casework.users.models import User
+
+        self.city = Region(code="640500", name="中卫市", name_en="Zhongwei", level="city")
+        db.session.add(self.city)
+        db.session.flush()
+        self.city.path = f"/{self.city.id}/"
+        self.district = self._region(db, "640502", "沙坡头区", "district")
+        self.other_district = self._region(db, "640521", "中宁县", "county")
+        self.hospital = Institution(code="H1", name="中卫市人民医院", type="general_hospital",
+                                    level="tertiary", ownership="public", region=self.district)
+        self.clinic = Institution(code="C1", name="滨河诊所", type="clinic", level="ungraded",
+                                  ownership="private", region=self.district)
+        self.far_hospital = Institution(code="H2", name="中宁县人民医院",
+                                        type="general_hospital", level="secondary",
+                                        ownership="public", region=self.other_district)
+        db.session.add_all([self.hospital, self.clinic, self.far_hospital])
+        db.session.flush()
+
+        def user(username, role, region=None, institution=None):
+            u = User(username=username, display_name=username, role=role, region=region,
+                     institution=institution, active=True, locale="zh_CN", failed_logins=0,
+                     password_hash=_PASSWORD_HASH)
+            db.session.add(u)
+            return u
+
+        self.users = {
+            "coordinator": user("coord", "coordinator", region=self.city),
+            "inspector": user("insp", "inspector", region=self.city),
+            "institution": user("hosp", "institution", institution=self.hospital),
+            "admin": user("admin", "admin"),
+            "viewer": user("viewer", "viewer", region=self.city),
+            # Outside the others' reach: another hospital, another district's staff.
+            "other_institution": user("far-hosp", "institution", institution=self.far_hospital),
+            "district_coordinator": user("far-coord", "coordinator", region=self.other_district),
+        }
+        db.session.commit()
+
+    def _region(self, db, code, name, level):
+        from casework.institutions.models import Region
+
+        region = Region(code=code, name=name, level=level, parent=self.city)
+        db.session.add(region)
+        db.session.flush()
+        region.path = f"{self.city.path}{region.id}/"
+        return region
+
+    def make_campaign(self, db, code="test-campaign", region=None, **overrides):
+        from casework.campaigns.models import Campaign, CampaignPhase, CoverageRule, KeyTask
+
+        values = dict(code=code, title="测试专项行动", title_en="Test campaign",
+                      issuing_body="中卫市卫生健康委员会", region=region or self.city,
+                      starts_on=date(2021, 4, 1), ends_on=date(2022, 12, 31))
+        values.update(overrides)
+        campaign = Campaign(**values)
+        campaign.phases = [
+            CampaignPhase(position=0, kind="mobilisation", name="宣传动员阶段",
+                          starts_on=date(2021, 4, 1), ends_on=date(2021, 5, 31)),
+            CampaignPhase(position=1, kind="rectification", name="集中治理阶段",
+                          starts_on=date(2021, 6, 1), ends_on=date(2022, 10, 31)),
+            CampaignPhase(position=2, kind="tackling", name="集中攻坚",
+                          starts_on=date(2022, 1, 1), ends_on=date(2022, 10, 31)),
+            CampaignPhase(position=3, kind="consolidation", name="巩固提升阶段",
+                          starts_on=date(2022, 12, 1), ends_on=date(2022, 12, 31)),
+        ]
+        campaign.key_tasks = [KeyTask(position=0, code="KT1", title="整治红包回扣")]
+        campaign.coverage_rules = [
+            CoverageRule(position=0, code="hospitals", label="医院",
+                         institution_types=["general_hospital"], target_percent=100),
+            CoverageRule(position=1, code="others", label="其他机构",
+                         institution_types=["clinic"], target_percent=50),
+        ]
+        db.session.add(campaign)
+        db.session.commit()
+        return campaign
+
+    def make_case(self, db, institution=None, campaign=None, state="mobilisation", **kw):
+        from casework.cases.models import InspectionCase
+
+        campaign = campaign or self.make_campaign(db)
+        case = InspectionCase(campaign=campaign, institution=institution or self.hospital,
+                              state=state, **kw)
+        db.session.add(case)
+        db.session.commit()
+        return case
+
+
+@pytest.fixture
+def world(db):
+    return World(db)
+
+
+@pytest.fixture
+def users(world):
+    return world.users
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, path="/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, client, users):
+        self._client = client
+        self._users = users
+
+    def as_(self, role: str):
+        user = self._users[role]
+        response = self._client.post("/login", data={
+            "username": user.username, "password": PASSWORD,
+            "csrf_token": csrf_token(self._client),
+        })
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    def logout(self):
+        return self._client.post("/logout", data={"csrf_token": csrf_token(self._client, "/dashboard")})
+
+
+@pytest.fixture
+def login(client, users):
+    return AuthActions(client, users)
+
+
+@pytest.fixture
+def clock():
+    """Move the clock: `clock("2022-01-01T09:00+08:00")`; time passes normally from there."""
+    travellers = []
+
+    def travel(when, tick=True):
+        traveller = time_machine.travel(when, tick=tick)
+        traveller.start()
+        travellers.append(traveller)
+        return traveller
+
+    yield travel
+    for traveller in reversed(travellers):
+        traveller.stop()
+
+
+@pytest.fixture
+def count_queries(app):
+    """Context manager counting the SQL statements executed inside it."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counter():
+        statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        engine = _db.engine
+        sa.event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+
+    return counter
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served over HTTP in a thread, for the browser journeys."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

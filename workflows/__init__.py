@@ -1,0 +1,10 @@
+"""Pure state-machine definitions for Casework (cases, orders, complaints, reports, bulletins).
+
+Each definition module (`case`, `order`, `complaint`, `report`, `bulletin`) exports `NAME`,
+`STATES`, `INITIAL`, `TRANSITIONS` and `TRIGGERS` using the identifiers fixed in DESIGN.md
+("State machines"). `registry` builds one shared `transitions.Machine` per definition and
+fires events on rows without attaching them; `diagram` renders a machine as inline SVG.
+
+Nothing in this package imports Flask or SQLAlchemy: guards read plain attributes of the
+row (`event.model`) and the trigger's keyword arguments (`event.kwargs`).
+"""

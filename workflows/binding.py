@@ -1,0 +1,99 @@
+"""The one place where workflow state changes on persisted objects.
+
+`apply()` locks the row, checks policy, the trigger, the version and the guards, fires
+the pure machine on the row for this call only, writes exactly one history event and
+commits both together; any failure rolls the session back (and the row's state with
+it: transitions has no rollback of its own) and nothing is written.
+"""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework import policy
+from casework.errors import GuardFailed, IllegalTrigger, StaleObject
+from casework.extensions import db
+from casework.history.models import HistoryEvent
+from workflows import registry
+
+
+def _jsonable(value):
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def available_triggers(row, actor) -> list[str]:
+    """Triggers the row's state allows and the actor may fire, in definition order."""
+    name = row.workflow
+    return [
+        t for t in registry.allowed_triggers(name, row.state)
+        if policy.allows(f"{name}_{t}", actor, row)
+    ]
+
+
+def apply(row, trigger: str, *, actor, version: int | None, comment: str | None = None,
+          changes: dict | None = None, **kwargs) -> HistoryEvent:
+    """Fire `trigger` on `row` as `actor` and commit it with its history event.
+
+    `version` is the version the actor read; None only for the scheduler, which reads
+    and fires in one go under the row lock. `changes` are attribute values written on
+    the locked row before the guards run (a final summary, a new deadline), so they
+    commit with the transition or not at all.
+
+    Raises NotPermitted (policy), IllegalTrigger (not allowed from the current state;
+    names the allowed ones), StaleObject (version mismatch or concurrent write),
+    GuardFailed (a guard refused, with its reasons). Returns the history event.
+    """
+    name = row.workflow
+    model = type(row)
+    comment = (comment or "").strip() or None
+    try:
+        # Between web workers and the scheduler the database is the lock.
+        locked = db.session.execute(
+            sa.select(model).where(model.id == row.id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        definition = registry.definition(name)
+        if trigger not in definition.TRIGGERS:
+            raise IllegalTrigger(trigger, locked.state, available_triggers(locked, actor))
+        policy.check(f"{name}_{trigger}", actor, locked)
+        allowed = registry.allowed_triggers(name, locked.state)
+        if trigger not in allowed:
+            raise IllegalTrigger(trigger, locked.state, available_triggers(locked, actor))
+        if version is None and actor is not policy.SYSTEM:
+            raise StaleObject(locked.state, locked.version)
+        if version is not None and locked.version != version:
+            raise StaleObject(locked.state, locked.version)
+        for attribute, value in (changes or {}).items():
+            setattr(locked, attribute, value)
+        from_state = locked.state
+        fired = registry.fire(name, locked, trigger, comment=comment, **kwargs)
+        if not fired:
+            raise GuardFailed(
+                registry.failed_guards(name, locked, trigger, comment=comment, **kwargs)
+            )
+        event = HistoryEvent(
+            object_type=name,
+            object_id=locked.id,
+            trigger=trigger,
+            from_state=from_state,
+            to_state=locked.state,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            comment=comment,
+            data={k: _jsonable(v) for k, v in kwargs.items()} or None,
+        )
+        db.session.add(event)
+        db.session.commit()
+        return event
+    except StaleDataError:
+        db.session.rollback()
+        current = db.session.get(model, row.id)
+        raise StaleObject(current.state, current.version) from None
+    except BaseException:
+        db.session.rollback()
+        raise
