@@ -26,8 +26,16 @@ def create_app(config=None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from casework import web
-    from casework.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from casework.extensions import select_locale, select_timezone
+    from casework.extensions import (
+        babel,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+        select_locale,
+        select_timezone,
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

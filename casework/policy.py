@@ -6,6 +6,7 @@ answers *who* and *where*; the workflow guards answer *when*. `admin` has no cas
 powers. The scheduler acts as SYSTEM.
 """
 
+import inspect
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -62,7 +63,6 @@ def campaign_view(user, campaign) -> bool:
         return _regions_overlap(user, campaign.region)
     if role == "institution":
         from casework.cases.models import InspectionCase
-
         from casework.extensions import db
 
         return db.session.scalar(sa.select(sa.exists().where(
@@ -114,10 +114,18 @@ def users_manage(user, _obj=None) -> bool:
 
 # --- the door -------------------------------------------------------------------
 
+# Public functions of this module that are not actions: never answer allows().
+_NOT_ACTIONS = frozenset({"in_jurisdiction", "allows", "check"})
+
+
 def allows(action: str, user, obj=None) -> bool:
     """Whether `user` may do `action` on `obj`; an action without a policy is denied."""
     rule = globals().get(action)
-    if rule is None or action.startswith("_") or not callable(rule):
+    # Only this module's own rule functions: not helpers, imports or classes
+    # (`allows("SystemActor", ...)` must not be truthy).
+    if (not isinstance(action, str) or action.startswith(("_", "visible_"))
+            or action in _NOT_ACTIONS or not inspect.isfunction(rule)
+            or rule.__module__ != __name__):
         return False
     return bool(rule(user, obj))
 

@@ -12,10 +12,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 import time_machine
+from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
-
-from flask.testing import FlaskClient
 
 from casework import create_app
 from casework.extensions import db as _db

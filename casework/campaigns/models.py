@@ -115,15 +115,19 @@ class CoverageRule(_CampaignPart, db.Model):
     label: Mapped[str] = mapped_column(sa.String(200))
     label_en: Mapped[str | None] = mapped_column(sa.String(200))
     institution_types: Mapped[list] = mapped_column(sa.JSON)
+    levels: Mapped[list | None] = mapped_column(sa.JSON)  # null: every level
     ownership: Mapped[str | None] = mapped_column(sa.String(8))
     target_percent: Mapped[int] = mapped_column(sa.Integer)
 
     campaign: Mapped[Campaign] = relationship(back_populates="coverage_rules")
 
     def covers(self, institution) -> bool:
-        return institution.type in self.institution_types and (
-            self.ownership is None or self.ownership == institution.ownership
-        )
+        return self.matches(institution.type, institution.level, institution.ownership)
+
+    def matches(self, type_: str, level: str, ownership: str) -> bool:
+        return (type_ in self.institution_types
+                and (not self.levels or level in self.levels)
+                and (self.ownership is None or self.ownership == ownership))
 
 
 class ReportingCadence(_CampaignPart, db.Model):

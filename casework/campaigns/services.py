@@ -69,18 +69,17 @@ def coverage(campaign: Campaign) -> list[CoverageLine]:
     has_case = sa.exists().where(InspectionCase.campaign_id == campaign.id,
                                  InspectionCase.institution_id == Institution.id)
     rows = db.session.execute(
-        sa.select(Institution.type, Institution.ownership, sa.func.count(),
+        sa.select(Institution.type, Institution.level, Institution.ownership, sa.func.count(),
                   sa.func.count().filter(has_case))
         .where(Institution.region_id.in_(region_ids))
-        .group_by(Institution.type, Institution.ownership)
+        .group_by(Institution.type, Institution.level, Institution.ownership)
     ).all()
     lines = []
     for rule in campaign.coverage_rules:
-        matching = [r for r in rows if r[0] in rule.institution_types
-                    and (rule.ownership is None or rule.ownership == r[1])]
-        in_scope = sum(r[2] for r in matching)
+        matching = [r for r in rows if rule.matches(r[0], r[1], r[2])]
+        in_scope = sum(r[3] for r in matching)
         lines.append(CoverageLine(
-            rule=rule, in_scope=in_scope, with_case=sum(r[3] for r in matching),
+            rule=rule, in_scope=in_scope, with_case=sum(r[4] for r in matching),
             required=ceil(in_scope * rule.target_percent / 100),
         ))
     return lines

@@ -1,6 +1,17 @@
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -12,9 +23,10 @@ bp = Blueprint("users", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect after login is a phishing aid.
+    # Only same-site paths: an open redirect after login is a phishing aid. Browsers
+    # read "/\\host" as "//host" and drop tabs and newlines, so refuse those too.
     if target and target.startswith("/") and not target.startswith("//") \
-            and not urlsplit(target).netloc:
+            and "\\" not in target and target.isprintable() and not urlsplit(target).netloc:
         return target
     return url_for("dashboard.index")
 
@@ -47,6 +59,8 @@ def login():
         else:
             session.clear()  # a fresh session id on login (fixation)
             login_user(user)
+            # The clear above dropped the idle clock set before the view; restart it.
+            session["last_seen"] = datetime.now(UTC).timestamp()
             return redirect(_safe_next(form.next.data))
     status = 200 if request.method == "GET" or not form.errors else 422
     return render_template("users/login.html", form=form), status

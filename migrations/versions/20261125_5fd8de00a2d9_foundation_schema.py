@@ -1,8 +1,8 @@
 """foundation schema
 
-Revision ID: 19ade3f9d91f
+Revision ID: 5fd8de00a2d9
 Revises: 
-Create Date: 2026-11-25 00:25:38.972539
+Create Date: 2026-11-25 00:30:43.065251
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import casework.dbtypes  # noqa: F401  (custom column types used below)
 
 
 # revision identifiers, used by Alembic.
-revision = '19ade3f9d91f'
+revision = '5fd8de00a2d9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -104,6 +104,7 @@ def upgrade():
     sa.Column('label', sa.String(length=200), nullable=False),
     sa.Column('label_en', sa.String(length=200), nullable=True),
     sa.Column('institution_types', sa.JSON(), nullable=False),
+    sa.Column('levels', sa.JSON(), nullable=True),
     sa.Column('ownership', sa.String(length=8), nullable=True),
     sa.Column('target_percent', sa.Integer(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
