@@ -39,16 +39,16 @@ class IllegalTrigger(DomainError):
     code = "illegal_trigger"
     title = _l("Action not possible in this state")
 
-    def __init__(self, trigger: str, state: str, allowed: list[str]):
+    def __init__(self, trigger: str, state: str, allowed: list[str], workflow: str = "case"):
         from casework.labels import state_label, trigger_label
 
-        names = "、".join(str(trigger_label(t)) for t in allowed) or _("none")
+        names = "、".join(str(trigger_label(t, workflow)) for t in allowed) or _("none")
         super().__init__(
             _(
                 "“%(trigger)s” is not possible while the state is “%(state)s”. "
                 "Possible now: %(allowed)s.",
-                trigger=trigger_label(trigger),
-                state=state_label(state),
+                trigger=trigger_label(trigger, workflow),
+                state=state_label(state, workflow),
                 allowed=names,
             ),
             trigger=trigger,
@@ -140,7 +140,7 @@ def register_error_handlers(app):
     @app.errorhandler(429)
     def too_many(error):
         return _render(429, "rate_limited", _("Too many attempts"),
-                       _("Too many attempts. Please wait a minute and try again."))
+                       _("Too many attempts. Please wait a while and try again."))
 
     @app.errorhandler(500)
     def server_error(error):

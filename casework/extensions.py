@@ -1,6 +1,6 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 
-from flask import session
+from flask import has_request_context, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -33,7 +33,8 @@ def select_locale():
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    chosen = session.get("locale")
+    # CLI commands and jobs translate too, with no request (and so no session).
+    chosen = session.get("locale") if has_request_context() else None
     if chosen in languages:
         return chosen
     # zh_CN by default: the users are Chinese civil servants on shared tablets.

@@ -5,58 +5,86 @@ Chinese wording follows the commission's own vocabulary (GLOSSARY.md).
 """
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _p
 
+# States and triggers per workflow: the same English word means different things
+# (a case is 结案, an order 验收通过·已销号, a complaint 办结), hence message contexts.
 STATES = {
-    # case
-    "mobilisation": _l("Mobilisation"),
-    "rectification": _l("Concentrated rectification"),
-    "tackling": _l("Tackling"),
-    "consolidation": _l("Consolidation"),
-    "closed": _l("Closed"),
-    # order
-    "issued": _l("Issued"),
-    "acknowledged": _l("Acknowledged"),
-    "submitted": _l("Submitted"),
-    "returned": _l("Returned"),
-    "overdue": _l("Overdue"),
-    "escalated": _l("Escalated"),
-    "cancelled": _l("Cancelled"),
-    # complaint
-    "received": _l("Received"),
-    "assigned": _l("Assigned"),
-    "investigating": _l("Investigating"),
-    "concluded": _l("Concluded"),
-    "replied": _l("Replied"),
-    "transferred": _l("Transferred"),
-    # report and bulletin
-    "pending": _l("Pending"),
-    "accepted": _l("Accepted"),
-    "draft": _l("Draft"),
-    "published": _l("Published"),
+    "case": {
+        "mobilisation": _p("case state", "Mobilisation"),
+        "rectification": _p("case state", "Concentrated rectification"),
+        "tackling": _p("case state", "Tackling"),
+        "consolidation": _p("case state", "Consolidation"),
+        "closed": _p("case state", "Closed"),
+    },
+    "order": {
+        "issued": _p("order state", "Issued"),
+        "acknowledged": _p("order state", "Acknowledged"),
+        "submitted": _p("order state", "Rectification submitted"),
+        "returned": _p("order state", "Returned"),
+        "overdue": _p("order state", "Overdue"),
+        "escalated": _p("order state", "Escalated"),
+        "closed": _p("order state", "Verified and closed"),
+        "cancelled": _p("order state", "Cancelled"),
+    },
+    "complaint": {
+        "received": _p("complaint state", "Received"),
+        "assigned": _p("complaint state", "Assigned"),
+        "investigating": _p("complaint state", "Investigating"),
+        "concluded": _p("complaint state", "Concluded"),
+        "replied": _p("complaint state", "Replied"),
+        "transferred": _p("complaint state", "Transferred"),
+        "closed": _p("complaint state", "Closed"),
+    },
+    "report": {
+        "pending": _p("report state", "Pending"),
+        "submitted": _p("report state", "Submitted"),
+        "returned": _p("report state", "Returned"),
+        "overdue": _p("report state", "Overdue"),
+        "accepted": _p("report state", "Accepted"),
+    },
+    "bulletin": {
+        "draft": _p("bulletin state", "Draft"),
+        "published": _p("bulletin state", "Published"),
+    },
 }
 
 TRIGGERS = {
-    "start_rectification": _l("Start rectification"),
-    "designate_tackling": _l("Designate for tackling"),
-    "release_tackling": _l("Release from tackling"),
-    "start_consolidation": _l("Start consolidation"),
-    "close": _l("Close"),
-    "reopen": _l("Reopen"),
-    "acknowledge": _l("Acknowledge"),
-    "submit": _l("Submit"),
-    "verify": _l("Verify"),
-    "return": _l("Return"),
-    "mark_overdue": _l("Mark overdue"),
-    "escalate": _l("Escalate"),
-    "extend": _l("Extend deadline"),
-    "cancel": _l("Cancel"),
-    "assign": _l("Assign"),
-    "investigate": _l("Investigate"),
-    "conclude": _l("Conclude"),
-    "reply": _l("Reply"),
-    "transfer": _l("Transfer"),
-    "accept": _l("Accept"),
-    "publish": _l("Publish"),
+    "case": {
+        "start_rectification": _p("case action", "Start rectification"),
+        "designate_tackling": _p("case action", "Designate for tackling"),
+        "release_tackling": _p("case action", "Release from tackling"),
+        "start_consolidation": _p("case action", "Start consolidation"),
+        "close": _p("case action", "Close the case"),
+        "reopen": _p("case action", "Reopen"),
+    },
+    "order": {
+        "acknowledge": _p("order action", "Acknowledge"),
+        "submit": _p("order action", "Submit rectification"),
+        "verify": _p("order action", "Verify"),
+        "return": _p("order action", "Return"),
+        "mark_overdue": _p("order action", "Mark overdue"),
+        "escalate": _p("order action", "Escalate"),
+        "extend": _p("order action", "Extend deadline"),
+        "cancel": _p("order action", "Revoke the order"),
+    },
+    "complaint": {
+        "assign": _p("complaint action", "Assign"),
+        "investigate": _p("complaint action", "Start investigation"),
+        "conclude": _p("complaint action", "Conclude"),
+        "reply": _p("complaint action", "Reply to complainant"),
+        "close": _p("complaint action", "Close"),
+        "transfer": _p("complaint action", "Transfer"),
+    },
+    "report": {
+        "submit": _p("report action", "Submit report"),
+        "accept": _p("report action", "Accept"),
+        "return": _p("report action", "Return"),
+        "mark_overdue": _p("report action", "Mark overdue"),
+    },
+    "bulletin": {
+        "publish": _p("bulletin action", "Publish"),
+    },
 }
 
 ROLES = {
@@ -115,12 +143,12 @@ def _lookup(table, key):
     return table.get(key, key)
 
 
-def state_label(state):
-    return _lookup(STATES, state)
+def state_label(state, workflow="case"):
+    return _lookup(STATES.get(workflow, {}), state)
 
 
-def trigger_label(trigger):
-    return _lookup(TRIGGERS, trigger)
+def trigger_label(trigger, workflow="case"):
+    return _lookup(TRIGGERS.get(workflow, {}), trigger)
 
 
 def role_label(role):

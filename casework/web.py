@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime
 
-from flask import g, request, session
+from babel import Locale
+from flask import current_app, g, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
@@ -65,7 +66,7 @@ def init_app(app):
 
     @app.context_processor
     def template_helpers():
-        return {"current_locale": lambda: str(get_locale()), "nav_items": nav_items,
+        return {"current_locale": current_locale, "nav_items": nav_items,
                 "today": clock.today}
 
     register_error_handlers(app)
@@ -77,6 +78,18 @@ def init_app(app):
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (
         format_date(value, fmt) if value else ""
     )
+
+
+def current_locale() -> str:
+    """The active language as configured ("zh_CN", "en").
+
+    Not str(get_locale()): Babel spells zh_CN "zh_Hans_CN", which matched nothing.
+    """
+    locale = get_locale()
+    for code in current_app.config["LANGUAGES"]:
+        if Locale.parse(code) == locale:
+            return code
+    return str(locale)
 
 
 def nav_items() -> list[tuple[str, str, str]]:

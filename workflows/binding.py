@@ -59,11 +59,11 @@ def apply(row, trigger: str, *, actor, version: int | None, comment: str | None 
         ).scalar_one()
         definition = registry.definition(name)
         if trigger not in definition.TRIGGERS:
-            raise IllegalTrigger(trigger, locked.state, available_triggers(locked, actor))
+            raise IllegalTrigger(trigger, locked.state, available_triggers(locked, actor), name)
         policy.check(f"{name}_{trigger}", actor, locked)
         allowed = registry.allowed_triggers(name, locked.state)
         if trigger not in allowed:
-            raise IllegalTrigger(trigger, locked.state, available_triggers(locked, actor))
+            raise IllegalTrigger(trigger, locked.state, available_triggers(locked, actor), name)
         if version is None and actor is not policy.SYSTEM:
             raise StaleObject(locked.state, locked.version)
         if version is not None and locked.version != version:

@@ -48,7 +48,9 @@ def detail(case_id):
         form=TransitionForm(version=case.version),
         diagram=render_svg(case_workflow.NAME, case.state,
                            state_labels={s: str(labels.state_label(s))
-                                         for s in case_workflow.STATES}),
+                                         for s in case_workflow.STATES},
+                           trigger_labels={t: str(labels.trigger_label(t))
+                                           for t in case_workflow.TRIGGERS}),
     )
 
 

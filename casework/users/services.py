@@ -62,7 +62,7 @@ def _validate_password(password: str) -> None:
         raise Invalid({"password": [_("A password needs at least %(n)d characters.",
                                       n=MIN_PASSWORD_LENGTH)]})
     if len(password) > 128:
-        raise Invalid({"password": [_("A password has at most 128 characters.")]})
+        raise Invalid({"password": [_("A password has at most %(max)d characters.", max=128)]})
 
 
 def create_user(*, username: str, display_name: str, role: str, password: str,
@@ -76,8 +76,11 @@ def create_user(*, username: str, display_name: str, role: str, password: str,
         policy.check("users_manage", actor)
     errors: dict[str, list[str]] = {}
     username = (username or "").strip()
-    if not username or len(username) > 64:
-        errors.setdefault("username", []).append(_("A username has 1 to 64 characters."))
+    if not username:
+        errors.setdefault("username", []).append(_("Enter your username."))
+    elif len(username) > 64:
+        errors.setdefault("username", []).append(
+            _("A username has at most %(max)d characters.", max=64))
     elif db.session.scalar(sa.select(User.id).where(User.username == username)):
         errors.setdefault("username", []).append(_("This username is taken."))
     if role not in ROLES:

@@ -43,7 +43,7 @@ def test_illegal_trigger_is_409_naming_allowed_and_writes_nothing(client, login,
     response = _fire(client, case, "start_consolidation", 1)
     assert response.status_code == 409
     body = response.get_data(as_text=True)
-    assert "开始集中治理" in body or "Start rectification" in body
+    assert "进入集中治理阶段" in body
     db.session.expire_all()
     assert db.session.get(InspectionCase, case.id).state == "mobilisation"
     assert db.session.get(InspectionCase, case.id).version == 1

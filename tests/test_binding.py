@@ -1,0 +1,290 @@
+"""workflows.binding.apply on real rows: one event per transition, all or nothing, no lost
+updates (optimistic version check plus the row lock)."""
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from casework import policy
+from casework.cases.models import InspectionCase
+from casework.errors import GuardFailed, IllegalTrigger, NotPermitted, StaleObject
+from casework.history.models import HistoryEvent
+from workflows import binding, registry
+
+
+def _events(db, case_id):
+    return list(db.session.scalars(
+        sa.select(HistoryEvent)
+        .where(HistoryEvent.object_type == "case", HistoryEvent.object_id == case_id)
+        .order_by(HistoryEvent.id)))
+
+
+def _stored(db, case_id):
+    """State, version and summary as committed, read on a connection of its own."""
+    with db.engine.connect() as conn:
+        return conn.execute(
+            sa.select(InspectionCase.state, InspectionCase.version, InspectionCase.final_summary)
+            .where(InspectionCase.id == case_id)).one()
+
+
+def _assert_untouched(db, case_id, state, version, events=0, summary=None):
+    assert tuple(_stored(db, case_id)) == (state, version, summary)
+    db.session.expire_all()
+    assert len(_events(db, case_id)) == events
+    row = db.session.get(InspectionCase, case_id)
+    assert (row.state, row.version, row.final_summary) == (state, version, summary)
+
+
+def test_each_transition_writes_one_event_and_bumps_the_version(world, db, users):
+    coordinator = users["coordinator"]
+    case = world.make_case(db)
+    steps = [
+        ("start_rectification", {}, "rectification", None),
+        ("designate_tackling", {}, "tackling", "进度滞后，列入集中攻坚"),
+        ("release_tackling", {}, "rectification", "已追上进度"),
+        ("start_consolidation", {}, "consolidation", None),
+        ("close", {"final_summary": "整改全部完成"}, "closed", "结案"),
+        ("reopen", {}, "consolidation", "复查发现问题反弹"),
+    ]
+    for number, (trigger, changes, to_state, comment) in enumerate(steps, start=1):
+        before = (case.state, case.version)
+        event = binding.apply(case, trigger, actor=coordinator, version=case.version,
+                              comment=comment, changes=changes)
+        assert isinstance(event, HistoryEvent) and event.id is not None
+        stored = _stored(db, case.id)
+        assert (stored.state, stored.version) == (to_state, before[1] + 1)
+        events = _events(db, case.id)
+        assert len(events) == number
+        last = events[-1]
+        assert (last.object_type, last.object_id, last.trigger, last.from_state,
+                last.to_state, last.actor_id, last.actor_role, last.comment) == (
+            "case", case.id, trigger, before[0], to_state, coordinator.id, "coordinator",
+            comment)
+        assert last.at is not None
+        db.session.expire_all()
+        case = db.session.get(InspectionCase, case.id)
+    assert case.final_summary == "整改全部完成"
+
+
+def test_blank_comment_is_stored_as_none(world, db, users):
+    case = world.make_case(db)
+    binding.apply(case, "start_rectification", actor=users["coordinator"], version=1,
+                  comment="   ")
+    assert _events(db, case.id)[0].comment is None
+
+
+@pytest.mark.parametrize("state,trigger,allowed", [
+    ("mobilisation", "start_consolidation", ["start_rectification"]),
+    ("mobilisation", "close", ["start_rectification"]),
+    ("rectification", "start_rectification", ["designate_tackling", "start_consolidation"]),
+    ("tackling", "start_consolidation", ["release_tackling"]),
+    ("consolidation", "reopen", ["close"]),
+    ("mobilisation", "no_such_trigger", ["start_rectification"]),
+])
+def test_illegal_trigger_names_the_allowed_ones_and_writes_nothing(world, db, users, state,
+                                                                   trigger, allowed):
+    case = world.make_case(db, state=state)
+    with pytest.raises(IllegalTrigger) as raised:
+        binding.apply(case, trigger, actor=users["coordinator"], version=1, comment="理由")
+    assert raised.value.details["allowed"] == allowed
+    assert raised.value.details["state"] == state
+    assert raised.value.status == 409
+    _assert_untouched(db, case.id, state, 1)
+
+
+def test_allowed_triggers_are_limited_to_what_the_actor_may_do(world, db, users):
+    case = world.make_case(db, state="rectification")
+    with pytest.raises(IllegalTrigger) as raised:
+        binding.apply(case, "start_rectification", actor=users["coordinator"], version=1)
+    assert raised.value.details["allowed"] == ["designate_tackling", "start_consolidation"]
+    assert binding.available_triggers(case, users["inspector"]) == []
+    assert binding.available_triggers(case, policy.SYSTEM) == ["start_consolidation"]
+
+
+@pytest.mark.parametrize("version", [0, 2, 7])
+def test_stale_version_is_refused_and_writes_nothing(world, db, users, version):
+    case = world.make_case(db)
+    with pytest.raises(StaleObject) as raised:
+        binding.apply(case, "start_rectification", actor=users["coordinator"], version=version)
+    assert raised.value.details == {"state": "mobilisation", "version": 1}
+    _assert_untouched(db, case.id, "mobilisation", 1)
+
+
+def test_a_user_must_say_which_version_they_read(world, db, users):
+    case = world.make_case(db)
+    with pytest.raises(StaleObject):
+        binding.apply(case, "start_rectification", actor=users["coordinator"], version=None)
+    _assert_untouched(db, case.id, "mobilisation", 1)
+
+
+def test_guard_failure_gives_reasons_and_writes_nothing(world, db, users):
+    case = world.make_case(db, state="rectification")
+    with pytest.raises(GuardFailed) as raised:
+        binding.apply(case, "designate_tackling", actor=users["coordinator"], version=1,
+                      comment="  ")
+    assert raised.value.details["reasons"] == ["A reason is required."]
+    _assert_untouched(db, case.id, "rectification", 1)
+
+
+def test_guard_failure_rolls_back_the_changes_too(world, db, users, monkeypatch):
+    case = world.make_case(db, state="consolidation")
+    # An order still open blocks closing; the summary given with the attempt must not stay.
+    monkeypatch.setattr(InspectionCase, "unfinished_orders",
+                        property(lambda self: ["整改通知 2024-001"]))
+    with pytest.raises(GuardFailed) as raised:
+        binding.apply(case, "close", actor=users["coordinator"], version=1, comment="结案",
+                      changes={"final_summary": "整改全部完成"})
+    reasons = raised.value.details["reasons"]
+    assert len(reasons) == 1 and "整改通知 2024-001" in reasons[0]
+    _assert_untouched(db, case.id, "consolidation", 1, summary=None)
+
+
+def test_every_failing_guard_is_reported(world, db, users, monkeypatch):
+    case = world.make_case(db, state="consolidation")
+    monkeypatch.setattr(InspectionCase, "unfinished_orders", property(lambda self: ["O-1"]))
+    with pytest.raises(GuardFailed) as raised:
+        binding.apply(case, "close", actor=users["coordinator"], version=1,
+                      changes={"final_summary": "  "})
+    assert len(raised.value.details["reasons"]) == 2
+    _assert_untouched(db, case.id, "consolidation", 1)
+
+
+def test_changed_summary_is_rolled_back_when_reopen_lacks_a_reason(world, db, users):
+    case = world.make_case(db, state="closed", final_summary="原总结")
+    with pytest.raises(GuardFailed):
+        binding.apply(case, "reopen", actor=users["coordinator"], version=1,
+                      changes={"final_summary": "被改掉的总结"})
+    _assert_untouched(db, case.id, "closed", 1, summary="原总结")
+
+
+def test_failure_after_the_guards_rolls_the_state_back(world, db, users, monkeypatch):
+    # transitions has no rollback: the binding must undo the state it already moved.
+    case = world.make_case(db)
+
+    def broken_event(**kwargs):
+        raise RuntimeError("history store unavailable")
+
+    monkeypatch.setattr(binding, "HistoryEvent", broken_event)
+    with pytest.raises(RuntimeError):
+        binding.apply(case, "start_rectification", actor=users["coordinator"], version=1)
+    _assert_untouched(db, case.id, "mobilisation", 1)
+
+
+@pytest.mark.parametrize("role", ["inspector", "viewer", "institution", "admin",
+                                  "other_institution", "district_coordinator"])
+def test_wrong_role_or_place_is_not_permitted(world, db, users, role):
+    case = world.make_case(db)  # world.hospital: outside the district coordinator's county
+    with pytest.raises(NotPermitted):
+        binding.apply(case, "start_rectification", actor=users[role], version=1)
+    _assert_untouched(db, case.id, "mobilisation", 1)
+
+
+def test_system_fires_phase_changes_without_a_version(world, db):
+    case = world.make_case(db)
+    event = binding.apply(case, "start_rectification", actor=policy.SYSTEM, version=None,
+                          comment="阶段日期已到")
+    assert (event.actor_role, event.actor_id, event.from_state, event.to_state) == (
+        "system", None, "mobilisation", "rectification")
+    assert tuple(_stored(db, case.id)) == ("rectification", 2, None)
+    [stored] = _events(db, case.id)
+    assert (stored.actor_role, stored.actor_id, stored.comment) == ("system", None, "阶段日期已到")
+
+
+def test_system_may_not_close(world, db):
+    case = world.make_case(db, state="consolidation")
+    with pytest.raises(NotPermitted):
+        binding.apply(case, "close", actor=policy.SYSTEM, version=None,
+                      changes={"final_summary": "自动"})
+    _assert_untouched(db, case.id, "consolidation", 1)
+
+
+def test_write_by_someone_else_after_reading_is_caught(world, db, users):
+    case = world.make_case(db)
+    assert case.version == 1  # read in this session
+    with db.engine.begin() as other:  # another worker's connection
+        other.execute(sa.update(InspectionCase).where(InspectionCase.id == case.id)
+                      .values(version=InspectionCase.version + 1))
+    with pytest.raises(StaleObject) as raised:
+        binding.apply(case, "start_rectification", actor=users["coordinator"], version=1)
+    assert raised.value.details["version"] == 2
+    _assert_untouched(db, case.id, "mobilisation", 2)
+
+
+def test_write_between_lock_and_update_is_caught_or_blocked(world, db, users, monkeypatch):
+    """Another writer strikes after apply() has read the row, before it writes.
+
+    On PostgreSQL the row lock (SELECT ... FOR UPDATE) makes that writer wait: it times
+    out and apply() succeeds. SQLite has no row locks; the version column then turns the
+    lost update into StaleObject.
+    """
+    case = world.make_case(db)
+    dialect = db.engine.dialect.name
+    real_fire = registry.fire
+    outcome = {}
+
+    def fire_after_interference(name, row, trigger, **kwargs):
+        with db.engine.connect() as other:
+            if dialect == "postgresql":
+                other.execute(sa.text("SET lock_timeout = '200ms'"))
+            try:
+                other.execute(sa.update(InspectionCase).where(InspectionCase.id == row.id)
+                              .values(version=InspectionCase.version + 1))
+                other.commit()
+                outcome["other"] = "written"
+            except sa.exc.OperationalError:
+                other.rollback()
+                outcome["other"] = "blocked"
+        return real_fire(name, row, trigger, **kwargs)
+
+    monkeypatch.setattr(registry, "fire", fire_after_interference)
+    if dialect == "postgresql":
+        binding.apply(case, "start_rectification", actor=users["coordinator"], version=1)
+        assert outcome["other"] == "blocked"
+        assert tuple(_stored(db, case.id))[:2] == ("rectification", 2)
+        assert len(_events(db, case.id)) == 1
+    else:
+        with pytest.raises(StaleObject):
+            binding.apply(case, "start_rectification", actor=users["coordinator"], version=1)
+        assert outcome["other"] == "written"
+        _assert_untouched(db, case.id, "mobilisation", 2)
+
+
+def test_concurrent_triggers_have_one_winner(app, world, db, users):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("real concurrency needs PostgreSQL (SQLite serialises whole-database)")
+    from casework.extensions import db as ext_db
+    from casework.users.models import User
+
+    workers = 8
+    case_id = world.make_case(db).id
+    coordinator_id = users["coordinator"].id
+    barrier = threading.Barrier(workers)
+    results = [None] * workers
+
+    def worker(index):
+        with app.app_context():
+            try:
+                actor = ext_db.session.get(User, coordinator_id)
+                row = ext_db.session.get(InspectionCase, case_id)
+                assert row.version == 1
+                ext_db.session.commit()  # end the read transaction, as a request would
+                barrier.wait(timeout=10)
+                binding.apply(row, "start_rectification", actor=actor, version=1)
+                results[index] = "ok"
+            except (StaleObject, IllegalTrigger) as error:
+                results[index] = type(error).__name__
+            except Exception as error:  # noqa: BLE001  (reported by the assertion below)
+                results[index] = repr(error)
+            finally:
+                ext_db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results.count("ok") == 1, results
+    assert all(r in ("ok", "StaleObject", "IllegalTrigger") for r in results), results
+    assert tuple(_stored(db, case_id))[:2] == ("rectification", 2)
+    assert len(_events(db, case_id)) == 1
