@@ -79,7 +79,11 @@ class GuardFailed(DomainError):
     title = _l("Conditions not met")
 
     def __init__(self, reasons: list[str]):
-        super().__init__("；".join(reasons) or str(self.title), reasons=list(reasons))
+        from workflows.guards import Reason
+
+        # Guards explain themselves in English; translate each into the user's language.
+        shown = [_(r.template, **r.params) if isinstance(r, Reason) else _(r) for r in reasons]
+        super().__init__("；".join(shown) or str(self.title), reasons=shown)
 
 
 class Invalid(DomainError):
@@ -104,7 +108,13 @@ def _render(status: int, code: str, title, message: str, details: dict | None = 
     if _wants_json():
         return jsonify(error={"code": code, "message": message, **(details or {})}), status
     return render_template("errors/error.html", status=status, title=title,
-                           message=message), status
+                           message=message, back=_same_site_referrer()), status
+
+
+def _same_site_referrer() -> str | None:
+    """Where the user came from, for a "back" link, if it is a page of this site."""
+    referrer = request.referrer or ""
+    return referrer if referrer.startswith(request.host_url) else None
 
 
 def register_error_handlers(app):

@@ -3,8 +3,9 @@
 from datetime import UTC, datetime
 
 from babel import Locale
-from flask import current_app, g, request, session
+from flask import current_app, flash, request, session
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
@@ -46,7 +47,8 @@ def init_app(app):
         if current_user.is_authenticated and last is not None and now - last > limit:
             logout_user()
             session.clear()
-            g.session_expired = True
+            flash(_("Your session expired after a period of inactivity. Please log in again."),
+                  "warning")
         session["last_seen"] = now
 
     @app.after_request

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from casework import policy
 from casework.cases.models import InspectionCase
@@ -123,7 +124,9 @@ def test_guard_failure_gives_reasons_and_writes_nothing(world, db, users):
     with pytest.raises(GuardFailed) as raised:
         binding.apply(case, "designate_tackling", actor=users["coordinator"], version=1,
                       comment="  ")
-    assert raised.value.details["reasons"] == ["A reason is required."]
+    # Explained in the user's language (zh_CN by default), from the guard's English msgid.
+    assert raised.value.details["reasons"] == [gettext("A reason is required.")]
+    assert raised.value.details["reasons"] == ["请填写理由。"]
     _assert_untouched(db, case.id, "rectification", 1)
 
 

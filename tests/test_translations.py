@@ -27,7 +27,8 @@ ZH_MO = ZH_PO.with_suffix(".mo")
 
 # Babel's defaults plus the lazy variants: the same -k options as scripts/i18n-update.
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
-            "lazy_pgettext": ((1, "c"), 2), "_p": ((1, "c"), 2)}
+            "lazy_pgettext": ((1, "c"), 2), "_p": ((1, "c"), 2),
+            "guard": None, "Reason": None}
 
 FIX = "run scripts/i18n-update and translate the listed entries in " \
       "casework/translations/zh_Hans_CN/LC_MESSAGES/messages.po"

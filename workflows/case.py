@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.guards import guard, listed, non_blank, reason_given
+from workflows.guards import Reason, guard, listed, non_blank, reason_given
 
 NAME = "case"
 
@@ -24,13 +24,15 @@ INITIAL = "mobilisation"
 ACTIVE_STATES = frozenset({"mobilisation", "rectification", "tackling", "consolidation"})
 
 
-@guard(lambda event: "Orders overdue or escalated: " + listed(event.model.blocking_orders) + ".")
+@guard(lambda event: Reason("Orders overdue or escalated: %(orders)s.",
+                            orders=listed(event.model.blocking_orders)))
 def no_blocking_orders(event: Any) -> bool:
     """No order of the case is overdue or escalated."""
     return not event.model.blocking_orders
 
 
-@guard(lambda event: "Orders not closed or cancelled: " + listed(event.model.unfinished_orders) + ".")
+@guard(lambda event: Reason("Orders not closed or cancelled: %(orders)s.",
+                            orders=listed(event.model.unfinished_orders)))
 def orders_finished(event: Any) -> bool:
     """Every order of the case is closed or cancelled."""
     return not event.model.unfinished_orders

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.guards import guard, non_blank
+from workflows.guards import Reason, guard, non_blank
 
 NAME = "complaint"
 
@@ -43,7 +43,8 @@ def reply_given(event: Any) -> bool:
     return non_blank(event.kwargs.get("comment"))
 
 
-@guard("The department must be one of: " + ", ".join(TRANSFER_DEPARTMENTS) + ".")
+@guard(lambda event: Reason("The department must be one of: %(departments)s.",
+                            departments=", ".join(TRANSFER_DEPARTMENTS)))
 def department_given(event: Any) -> bool:
     """kwargs["department"] is one of TRANSFER_DEPARTMENTS."""
     return event.kwargs.get("department") in TRANSFER_DEPARTMENTS

@@ -82,7 +82,7 @@ def _render(
         for spec in module.TRANSITIONS
     ]
     dummy = _Dummy()
-    GraphMachine(
+    machine = GraphMachine(
         model=dummy,
         states=states,
         transitions=transitions,
@@ -91,5 +91,12 @@ def _render(
         graph_engine="graphviz",
         title="",
     )
-    svg = dummy.get_graph().pipe(format="svg", encoding="utf-8")
+    # Top to bottom fits the narrow column of a tablet page; left to right would shrink
+    # the labels below legibility.
+    machine.machine_attributes = {**machine.machine_attributes, "rankdir": "TB",
+                                  "fontname": "Noto Sans CJK SC"}
+    graph = dummy.get_graph(force_new=True)
+    graph.node_attr.update(fontname="Noto Sans CJK SC", fontsize="14")
+    graph.edge_attr.update(fontname="Noto Sans CJK SC", fontsize="12")
+    svg = graph.pipe(format="svg", encoding="utf-8")
     return svg[svg.index("<svg"):]

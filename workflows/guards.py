@@ -17,6 +17,24 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+
+class Reason(str):
+    """An English explanation that keeps its template and values.
+
+    It reads as the finished English sentence, and the application can still translate
+    the template (a msgid) and fill in the values in the user's language.
+    """
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Reason:
+        self = super().__new__(cls, template % params if params else template)
+        self.template = template
+        self.params = params
+        return self
+
+
 Message = str | Callable[[Any], str]
 GuardFunc = Callable[[Any], bool]
 
@@ -40,12 +58,13 @@ def is_guard(fn: object) -> bool:
     return callable(fn) and hasattr(fn, _MESSAGE_ATTR)
 
 
-def guard_message(fn: GuardFunc, event: Any) -> str:
+def guard_message(fn: GuardFunc, event: Any) -> Reason:
     """The explanation of guard `fn` for `event`; TypeError if `fn` is not a marked guard."""
     if not is_guard(fn):
         raise TypeError(f"{fn!r} is not marked with @guard")
     message = getattr(fn, _MESSAGE_ATTR)
-    return message(event) if callable(message) else message
+    message = message(event) if callable(message) else message
+    return message if isinstance(message, Reason) else Reason(message)
 
 
 # Helpers for writing guards -------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.guards import as_date, date_after, guard, non_blank, reason_given
+from workflows.guards import Reason, as_date, date_after, guard, non_blank, reason_given
 
 NAME = "order"
 
@@ -45,8 +45,8 @@ def submission_complete(event: Any) -> bool:
 def _deadline_not_passed(event: Any) -> str:
     deadline = as_date(event.model.deadline)
     if deadline is None:
-        return "The order has no deadline."
-    return f"The deadline ({deadline.isoformat()}) has not passed."
+        return Reason("The order has no deadline.")
+    return Reason("The deadline (%(deadline)s) has not passed.", deadline=deadline.isoformat())
 
 
 @guard(_deadline_not_passed)
@@ -58,8 +58,9 @@ def past_deadline(event: Any) -> bool:
 def _deadline_not_later(event: Any) -> str:
     deadline = as_date(event.model.deadline)
     if deadline is None:
-        return "A new deadline is required."
-    return f"The new deadline must be later than the current one ({deadline.isoformat()})."
+        return Reason("A new deadline is required.")
+    return Reason("The new deadline must be later than the current one (%(deadline)s).",
+                  deadline=deadline.isoformat())
 
 
 @guard(_deadline_not_later)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.guards import as_date, date_after, guard, non_blank, reason_given
+from workflows.guards import Reason, as_date, date_after, guard, non_blank, reason_given
 
 NAME = "report"
 
@@ -29,8 +29,8 @@ def report_filled(event: Any) -> bool:
 def _not_due(event: Any) -> str:
     due_on = as_date(event.model.due_on)
     if due_on is None:
-        return "The report has no due date."
-    return f"The due date ({due_on.isoformat()}) has not passed."
+        return Reason("The report has no due date.")
+    return Reason("The due date (%(due_on)s) has not passed.", due_on=due_on.isoformat())
 
 
 @guard(_not_due)

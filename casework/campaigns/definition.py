@@ -48,26 +48,17 @@ from pydantic import (
 
 DEFINITIONS_DIR = Path(__file__).with_name("definitions")
 
-# The identifiers below are the contract with the models (casework/*/models.py) and
-# with labels.py; tests/campaigns/test_definition.py checks they agree.
-PHASE_KINDS = ("mobilisation", "rectification", "tackling", "consolidation", "evaluation")
-CADENCE_KINDS = ("progress_report", "bulletin", "supervision_report", "assessment")
-FREQUENCIES = ("monthly", "quarterly", "half_yearly")
-TARGET_KINDS = ("at_least", "at_most", "exactly", "increase", "decrease", "per_level_count", "none")
-UNITS = ("%", "‰", "count", "ratio", "minutes", "days", "other")
-INSTITUTION_TYPES = (
-    "general_hospital",
-    "tcm_hospital",
-    "maternal_child_hospital",
-    "specialist_hospital",
-    "community_health_centre",
-    "community_health_station",
-    "township_health_centre",
-    "outpatient_department",
-    "clinic",
+# The identifiers are the contract with the models and labels.py (casework/vocabulary.py).
+from casework.vocabulary import (  # noqa: E402  (re-exported for the schemas below)
+    CADENCE_KINDS,
+    FREQUENCIES,
+    INSTITUTION_TYPES,
+    LEVELS,
+    OWNERSHIPS,
+    PHASE_KINDS,
+    TARGET_KINDS,
+    UNITS,
 )
-LEVELS = ("tertiary", "secondary", "primary", "ungraded")
-OWNERSHIPS = ("public", "private")
 
 # Target kinds that compare a measured value with `target_value`, and those that must not
 # carry one (the direction or the per-level counts live in `target_text`).

@@ -30,15 +30,12 @@ from casework.campaigns.definition import (
     read_yaml,
     validate,
 )
+from casework.vocabulary import LOCALES, REGION_LEVELS, REGION_ROLES, ROLES  # noqa: E402
 
 DATA_DIR = Path(__file__).with_name("data")
 
-REGION_LEVELS = ("province", "city", "district", "county")
 # A region's parent sits strictly higher in this order.
 _REGION_RANK = {"province": 0, "city": 1, "district": 2, "county": 2}
-ROLES = ("coordinator", "inspector", "institution", "admin", "viewer")
-REGION_ROLES = ("coordinator", "inspector", "viewer")
-LOCALES = ("zh_CN", "en")
 
 InstitutionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*-[0-9]{3,}$")]
 Username = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]

@@ -10,10 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from casework.dbtypes import UTCDateTime, one_of, utcnow
 from casework.extensions import db
 from casework.institutions.models import Institution, Region
-
-ROLES = ("coordinator", "inspector", "institution", "admin", "viewer")
-REGION_ROLES = ("coordinator", "inspector", "viewer")
-LOCALES = ("zh_CN", "en")
+from casework.vocabulary import LOCALES, REGION_ROLES, ROLES  # noqa: E402, F401
 
 
 class User(UserMixin, db.Model):

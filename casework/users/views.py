@@ -5,7 +5,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -44,9 +43,6 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-        if g.get("session_expired"):
-            flash(_("Your session expired after a period of inactivity. Please log in again."),
-                  "warning")
     if form.validate_on_submit():
         try:
             user = services.authenticate(

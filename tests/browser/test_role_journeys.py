@@ -1,8 +1,8 @@
 """What each role does on a tablet, through the real pages in headless Chromium.
 
-Expected wording comes from the app's own catalog in zh_CN (`zh()`), so the tests follow
-the translations instead of copying them; where Chinese is the point (the login error),
-the text must also contain Chinese characters.
+Expected wording comes from the app's own catalog and labels in zh_CN (`zh()`), so the
+tests follow the translations instead of copying them; where Chinese is the point (the
+login error), the text must also contain Chinese characters.
 """
 
 import re
@@ -11,6 +11,7 @@ import pytest
 from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 
+from casework import labels
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -34,9 +35,13 @@ MIN_TOUCH_PX = 44
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def zh(app, message: str, **variables) -> str:
-    """`message` as the app shows it to a zh_CN user."""
+def zh(app, message, *args, **variables) -> str:
+    """What a zh_CN user reads: `message` a msgid, or a casework.labels function and its
+    arguments (`zh(app, labels.state_label, "rectification")`), so message contexts and
+    wording stay the app's business."""
     with app.test_request_context(), force_locale("zh_CN"):
+        if callable(message):
+            return str(message(*args, **variables))
         return gettext(message, **variables)
 
 
@@ -184,12 +189,12 @@ def test_coordinator_moves_a_case_and_is_told_why_not(page, shot, app, db, world
     form.locator("textarea[name=comment]").fill(comment)
     form.locator("button[type=submit]").tap()
     expect(state_of(page)).to_have_attribute("data-state", "rectification")
-    expect(state_of(page)).to_have_text(zh(app, "Concentrated rectification"))
+    expect(state_of(page)).to_have_text(zh(app, labels.state_label, "rectification"))
     assert badge_colour(page) != colour_before, "state badges all look the same"
     expect(page.locator(".alert-success")).to_be_visible()
     history = page.get_by_test_id("history").locator("li")
     expect(history).to_have_count(1)
-    expect(history).to_contain_text(zh(app, "Start rectification"))
+    expect(history).to_contain_text(zh(app, labels.trigger_label, "start_rectification"))
     expect(history).to_contain_text(comment)
     expect(history).to_contain_text("coord")
     shot(page, "coordinator-case-after-transition")
@@ -217,6 +222,17 @@ def test_coordinator_moves_a_case_and_is_told_why_not(page, shot, app, db, world
     assert (stored.state, stored.version) == ("rectification", 2)
 
 
+def test_guard_refusal_is_explained_in_chinese(page, db, world):
+    case_id = world.make_case(db, state="rectification").id
+    log_in(page, world.users["coordinator"])
+    page.goto(f"/cases/{case_id}")
+    with page.expect_response(lambda r: r.url.endswith("/fire/designate_tackling")) as answer:
+        page.locator("form[data-trigger=designate_tackling] button[type=submit]").tap()
+    assert answer.value.status == 409
+    message = page.get_by_test_id("error-message").inner_text()
+    assert CJK.search(message), f"409 explained in English to a zh_CN user: {message!r}"
+
+
 def test_wrong_password_is_explained_in_chinese(page, shot, app, world):
     page.goto("/login")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
@@ -233,7 +249,7 @@ def test_wrong_password_is_explained_in_chinese(page, shot, app, world):
     shot(page, "login-wrong-password")
     assert CJK.search(error.inner_text()), (
         f"login error shown in Chinese expected, got {error.inner_text()!r} "
-        "(is casework/translations/zh_CN compiled?)")
+        "(is casework/translations/zh_Hans_CN compiled?)")
     assert not page.get_by_test_id("whoami").count()
 
 

@@ -203,6 +203,10 @@ def test_server_enforces_idle_timeout_even_if_cookie_lives_longer(app, client, l
     response = client.get("/dashboard")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+    # The login page says why, instead of a bare "please log in".
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert str(escape(gettext(
+        "Your session expired after a period of inactivity. Please log in again."))) in page
     _assert_logged_out(client)
 
 
