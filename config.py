@@ -74,6 +74,24 @@ class Config:
     PAGE_SIZE = _int("PAGE_SIZE", 50)
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which expires on idle
 
+    # Evidence storage (casework/storage.py): "local" keeps files under UPLOAD_DIR;
+    # "s3" uses a bucket on any S3-compatible server (AWS, MinIO, Ceph...) so several
+    # web hosts share the files. Credentials left unset fall back to boto3's own chain
+    # (AWS_* environment variables, instance role).
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
+    S3_BUCKET = os.environ.get("S3_BUCKET")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL")  # unset: AWS itself
+    S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID")
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY")
+    # What an evidence upload may be, judged from its content (casework/uploads.py):
+    # kinds "image" and "pdf", or single formats "jpeg", "png", "webp", "heic".
+    ALLOWED_EVIDENCE_TYPES = frozenset(
+        t.strip().lower()
+        for t in os.environ.get("ALLOWED_EVIDENCE_TYPES", "image,pdf").split(",")
+        if t.strip()
+    )
+
 
 class DevelopmentConfig(Config):
     DEBUG = False

@@ -9,6 +9,14 @@ from casework.campaigns.models import (  # noqa: F401
     ReportingCadence,
 )
 from casework.cases.models import InspectionCase  # noqa: F401
+from casework.evidence.models import Attachment  # noqa: F401
 from casework.history.models import HistoryEvent  # noqa: F401
+from casework.inspections.models import Finding, FindingAmendment, Inspection  # noqa: F401
 from casework.institutions.models import Institution, Region  # noqa: F401
+from casework.orders.models import (  # noqa: F401
+    ExtensionRequest,
+    OrderNumberSequence,
+    RectificationOrder,
+    Submission,
+)
 from casework.users.models import User  # noqa: F401

@@ -106,6 +106,95 @@ def case_reopen(user, case) -> bool:
     return _coordinator_here(user, case)
 
 
+# --- inspections and findings ---------------------------------------------------
+
+def _officer_here(user, case) -> bool:
+    """An inspector or coordinator whose jurisdiction holds the case's institution."""
+    return _role(user) in ("inspector", "coordinator") and in_jurisdiction(user, case.institution)
+
+
+def inspection_view(user, inspection) -> bool:
+    return case_view(user, inspection.case)
+
+
+def inspection_start(user, case) -> bool:
+    return _officer_here(user, case)
+
+
+def inspection_edit(user, inspection) -> bool:
+    """Record and edit findings, finalise: the officers of the case."""
+    return _officer_here(user, inspection.case)
+
+
+def finding_amend(user, finding) -> bool:
+    return _officer_here(user, finding.inspection.case)
+
+
+# --- rectification orders -------------------------------------------------------
+
+def order_view(user, order) -> bool:
+    return case_view(user, order.case)
+
+
+def order_raise(user, case) -> bool:
+    return _officer_here(user, case)
+
+
+def _own_institution(user, order) -> bool:
+    return _role(user) == "institution" and order.case.institution_id == user.institution_id
+
+
+def order_acknowledge(user, order) -> bool:
+    return _own_institution(user, order)
+
+
+def order_submit(user, order) -> bool:
+    return _own_institution(user, order)
+
+
+def order_request_extension(user, order) -> bool:
+    return _own_institution(user, order)
+
+
+def order_verify(user, order) -> bool:
+    return _officer_here(user, order.case)
+
+
+def order_return(user, order) -> bool:
+    return _officer_here(user, order.case)
+
+
+def order_mark_overdue(user, order) -> bool:
+    return user is SYSTEM
+
+
+def order_escalate(user, order) -> bool:
+    return user is SYSTEM or _coordinator_here(user, order.case)
+
+
+def order_extend(user, order) -> bool:
+    return _coordinator_here(user, order.case)
+
+
+def order_cancel(user, order) -> bool:
+    return _coordinator_here(user, order.case)
+
+
+def attachment_view(user, attachment) -> bool:
+    """Evidence and photos: whoever may see the finding or order they belong to."""
+    if attachment.finding_id is not None:
+        from casework.extensions import db
+        from casework.inspections.models import Finding
+
+        finding = db.session.get(Finding, attachment.finding_id)
+        return inspection_view(user, finding.inspection)
+    from casework.extensions import db
+    from casework.orders.models import Submission
+
+    submission = db.session.get(Submission, attachment.submission_id)
+    return order_view(user, submission.order)
+
+
 # --- administration -------------------------------------------------------------
 
 def users_manage(user, _obj=None) -> bool:

@@ -36,13 +36,15 @@ def available_triggers(row, actor) -> list[str]:
 
 
 def apply(row, trigger: str, *, actor, version: int | None, comment: str | None = None,
-          changes: dict | None = None, **kwargs) -> HistoryEvent:
+          changes: dict | None = None, effects: dict | None = None,
+          **kwargs) -> HistoryEvent:
     """Fire `trigger` on `row` as `actor` and commit it with its history event.
 
     `version` is the version the actor read; None only for the scheduler, which reads
     and fires in one go under the row lock. `changes` are attribute values written on
     the locked row before the guards run (a final summary, a new deadline), so they
-    commit with the transition or not at all.
+    commit with the transition or not at all. `effects` are written after the machine
+    accepted the trigger (a new deadline the guard compared with the old one).
 
     Raises NotPermitted (policy), IllegalTrigger (not allowed from the current state;
     names the allowed ones), StaleObject (version mismatch or concurrent write),
@@ -71,11 +73,16 @@ def apply(row, trigger: str, *, actor, version: int | None, comment: str | None 
         for attribute, value in (changes or {}).items():
             setattr(locked, attribute, value)
         from_state = locked.state
-        fired = registry.fire(name, locked, trigger, comment=comment, **kwargs)
-        if not fired:
-            raise GuardFailed(
-                registry.failed_guards(name, locked, trigger, comment=comment, **kwargs)
-            )
+        # Guards only read; without autoflush their queries cannot write the row early
+        # (which would bump its version twice in one transition).
+        with db.session.no_autoflush:
+            fired = registry.fire(name, locked, trigger, comment=comment, **kwargs)
+            if not fired:
+                raise GuardFailed(
+                    registry.failed_guards(name, locked, trigger, comment=comment, **kwargs)
+                )
+        for attribute, value in (effects or {}).items():
+            setattr(locked, attribute, value)
         event = HistoryEvent(
             object_type=name,
             object_id=locked.id,
@@ -97,3 +104,17 @@ def apply(row, trigger: str, *, actor, version: int | None, comment: str | None 
     except BaseException:
         db.session.rollback()
         raise
+
+
+def record(row, event_name: str, *, actor, comment: str | None = None,
+           data: dict | None = None) -> HistoryEvent:
+    """Add a history entry that is not a state change (an extension request, a deadline
+    recomputed) to the session; the caller commits it with the change it describes."""
+    event = HistoryEvent(
+        object_type=row.workflow, object_id=row.id, trigger=event_name,
+        from_state=row.state, to_state=row.state, actor_id=actor.id, actor_role=actor.role,
+        comment=(comment or "").strip() or None,
+        data={k: _jsonable(v) for k, v in (data or {}).items()} or None,
+    )
+    db.session.add(event)
+    return event

@@ -39,15 +39,25 @@ class InspectionCase(db.Model):
 
     workflow = case_workflow.NAME
 
-    # Read by the case machine's guards. Rectification orders arrive with the orders
-    # module; until a case can hold orders, none can block it.
+    # Read by the case machine's guards: the numbers of the orders that stand in the way.
     @property
     def blocking_orders(self) -> list[str]:
-        return []
+        return self._order_numbers(("overdue", "escalated"))
 
     @property
     def unfinished_orders(self) -> list[str]:
-        return []
+        from workflows import order as order_workflow
+
+        return self._order_numbers(tuple(order_workflow.OPEN_STATES))
+
+    def _order_numbers(self, states: tuple[str, ...]) -> list[str]:
+        from casework.orders.models import RectificationOrder
+
+        return list(db.session.scalars(
+            sa.select(RectificationOrder.number)
+            .where(RectificationOrder.case_id == self.id, RectificationOrder.state.in_(states))
+            .order_by(RectificationOrder.number)
+        ))
 
     def __repr__(self):
         return f"<InspectionCase {self.id} {self.state}>"

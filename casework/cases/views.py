@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from casework import labels
 from casework.campaigns import services as campaign_services
 from casework.cases import services
+from casework.cases.overview import case_overview
 from casework.errors import Invalid
 from casework.forms import TransitionForm
 from casework.institutions import services as institution_services
@@ -41,11 +42,11 @@ def index():
 @bp.get("/<int:case_id>")
 @login_required
 def detail(case_id):
-    case = services.get_case(case_id, current_user)
+    overview = case_overview(case_id, current_user)
+    case = overview.case
     return render_template(
-        "cases/detail.html", case=case, history=services.case_history(case),
-        triggers=services.available_triggers(case, current_user),
-        form=TransitionForm(version=case.version),
+        "cases/detail.html", case=case, overview=overview, history=overview.history,
+        triggers=overview.triggers, form=TransitionForm(version=case.version),
         diagram=render_svg(case_workflow.NAME, case.state,
                            state_labels={s: str(labels.state_label(s))
                                          for s in case_workflow.STATES},

@@ -1,0 +1,30 @@
+"""Everything the case page shows beside the case itself, in a fixed number of queries."""
+
+from dataclasses import dataclass
+
+from casework.cases.services import available_triggers, case_history, get_case
+from casework.inspections.services import case_inspections
+from casework.orders.services import Candidates, case_orders, order_candidates
+
+
+@dataclass
+class CaseOverview:
+    case: object
+    history: list
+    triggers: list[str]
+    inspections: list
+    orders: list
+    candidates: Candidates
+    blocking_orders: list[str]     # what stops start_consolidation
+    unfinished_orders: list[str]   # what stops close
+
+
+def case_overview(case_id: int, actor) -> CaseOverview:
+    """The case with its history, inspections, orders and the findings awaiting an order."""
+    case = get_case(case_id, actor)
+    return CaseOverview(case=case, history=case_history(case),
+                        triggers=available_triggers(case, actor),
+                        inspections=case_inspections(case), orders=case_orders(case),
+                        candidates=order_candidates(case),
+                        blocking_orders=case.blocking_orders,
+                        unfinished_orders=case.unfinished_orders)
