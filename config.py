@@ -68,8 +68,10 @@ class Config:
 
     # Uploads (evidence and photos): stored outside the web root.
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
-    MAX_UPLOAD_MB = _int("MAX_UPLOAD_MB", 20)
-    MAX_CONTENT_LENGTH = MAX_UPLOAD_MB * 1024 * 1024
+    MAX_UPLOAD_MB = _int("MAX_UPLOAD_MB", 20)  # per file
+    # A whole request may carry several files; beyond this the server answers 413.
+    MAX_REQUEST_MB = _int("MAX_REQUEST_MB", 100)
+    MAX_CONTENT_LENGTH = MAX_REQUEST_MB * 1024 * 1024
 
     PAGE_SIZE = _int("PAGE_SIZE", 50)
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which expires on idle

@@ -51,9 +51,13 @@ def create_app(config=None) -> Flask:
     from casework.cases.views import bp as cases_bp
     from casework.dashboard.views import bp as dashboard_bp
     from casework.users.views import bp as users_bp
+    from casework.workdays.views import bp as workdays_bp  # also `flask workdays ...`
 
-    for blueprint in (users_bp, dashboard_bp, campaigns_bp, cases_bp):
+    for blueprint in (users_bp, dashboard_bp, campaigns_bp, cases_bp, workdays_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(__import__("casework.inspections.views").inspections.views.bp)
+    app.register_blueprint(__import__("casework.orders.views").orders.views.bp)
+    app.register_blueprint(__import__("casework.evidence.views").evidence.views.bp)
 
     from casework.cli import register_cli
 

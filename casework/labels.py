@@ -67,6 +67,10 @@ TRIGGERS = {
         "escalate": _p("order action", "Escalate"),
         "extend": _p("order action", "Extend deadline"),
         "cancel": _p("order action", "Revoke the order"),
+        # History entries that are not transitions.
+        "request_extension": _p("order action", "Request an extension"),
+        "decline_extension": _p("order action", "Decline the extension"),
+        "recompute_deadline": _p("order action", "Recompute the deadline"),
     },
     "complaint": {
         "assign": _p("complaint action", "Assign"),

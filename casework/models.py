@@ -20,3 +20,4 @@ from casework.orders.models import (  # noqa: F401
     Submission,
 )
 from casework.users.models import User  # noqa: F401
+from casework.workdays.models import CalendarDay, CalendarYear  # noqa: F401

@@ -201,6 +201,17 @@ def users_manage(user, _obj=None) -> bool:
     return _role(user) == "admin"
 
 
+def workdays_manage(user, obj=None) -> bool:
+    """Enter or replace a year's holiday arrangement: admins."""
+    return _role(user) == "admin"
+
+
+def workdays_view(user, obj=None) -> bool:
+    """The working-day calendar pages: admins (kept apart from manage so that reading
+    can be widened without giving the entry form away)."""
+    return _role(user) == "admin"
+
+
 # --- the door -------------------------------------------------------------------
 
 # Public functions of this module that are not actions: never answer allows().

@@ -101,8 +101,12 @@ def nav_items() -> list[tuple[str, str, str]]:
              ("campaigns.index", _l("Campaigns"), "bi-flag")]
     if role in ("coordinator", "inspector", "viewer", "institution"):
         items.append(("cases.index", _l("Cases"), "bi-folder2-open"))
+        # For an institution the order list is its to-do list (待办整改).
+        items.append(("orders.index", _l("To-do") if role == "institution" else _l("Orders"),
+                      "bi-list-check"))
     if role == "admin":
         items.append(("users.index", _l("Users"), "bi-people"))
+        items.append(("workdays.index", _l("Working-day calendar"), "bi-calendar3"))
     return items
 
 

@@ -56,6 +56,44 @@ def app(tmp_path_factory):
     return app
 
 
+CALENDAR_TABLES = ("calendar_day", "calendar_year")
+_seeded_calendar = {}
+
+
+def _calendar_fingerprint():
+    from casework.workdays.models import CalendarDay, CalendarYear
+
+    return (
+        _db.session.scalar(sa.select(sa.func.count()).select_from(CalendarDay)),
+        tuple(_db.session.execute(sa.select(CalendarYear.year, CalendarYear.source,
+                                            CalendarYear.confirmed)
+                                  .order_by(CalendarYear.year)).all()),
+    )
+
+
+def _restore_calendar():
+    from casework.workdays import services as workdays
+    from casework.workdays.models import CalendarDay, CalendarYear
+    from casework.workdays.seed import seed_from_package
+
+    if not _seeded_calendar:
+        _seeded_calendar["fingerprint"] = _calendar_fingerprint()
+    if _calendar_fingerprint() != _seeded_calendar["fingerprint"]:
+        _db.session.execute(sa.delete(CalendarDay))
+        _db.session.execute(sa.delete(CalendarYear))
+        _db.session.commit()
+        seed_from_package()
+    workdays.forget_cached_calendar()
+    _db.session.remove()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _calendar_baseline(app):
+    with app.app_context():
+        _seeded_calendar["fingerprint"] = _calendar_fingerprint()
+        _db.session.remove()
+
+
 @pytest.fixture(autouse=True)
 def db(app):
     """Per-test isolation that lets code under test commit: empty every table after."""
@@ -63,7 +101,9 @@ def db(app):
     ctx.push()
     yield _db
     _db.session.remove()
-    tables = [t for t in reversed(_db.metadata.sorted_tables)]
+    # The holiday arrangements are reference data the migrations seed: kept between
+    # tests, and restored only when a test changed them.
+    tables = [t for t in reversed(_db.metadata.sorted_tables) if t.name not in CALENDAR_TABLES]
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
@@ -71,6 +111,7 @@ def db(app):
         else:
             for table in tables:
                 conn.execute(table.delete())
+    _restore_calendar()
     from casework.extensions import limiter
 
     limiter.reset()

@@ -16,6 +16,7 @@ from casework.errors import GuardFailed, Invalid, NotFound, StaleObject
 from casework.evidence import services as evidence
 from casework.extensions import db
 from casework.inspections.models import SEVERITIES, Finding, FindingAmendment, Inspection
+from casework.institutions.models import Region
 from casework.users.models import User
 
 MAX_TEXT = 5000
@@ -99,6 +100,53 @@ def case_inspections(case) -> list[Inspection]:
         sa.select(Inspection).where(Inspection.case_id == case.id)
         .options(selectinload(Inspection.inspectors), selectinload(Inspection.findings))
         .order_by(Inspection.inspected_on.desc(), Inspection.id.desc())))
+
+
+def eligible_inspectors(case, actor) -> list[User]:
+    """Active inspectors, other than the actor, whose jurisdiction holds the case's
+    institution: the choices for "other inspectors" when starting an inspection.
+
+    Raises NotPermitted unless the actor may start an inspection of the case.
+    """
+    policy.check("inspection_start", actor, case)
+    return list(db.session.scalars(
+        sa.select(User).join(Region, Region.id == User.region_id)
+        .where(User.role == "inspector", User.active.is_(True), User.id != actor.id,
+               sa.literal(case.institution.region.path).startswith(Region.path))
+        .order_by(User.display_name, User.id)))
+
+
+def inspection_for_recording(inspection_id: int, actor) -> Inspection:
+    """The inspection, for the form that records a finding in it.
+
+    Raises NotFound (not visible), NotPermitted (may not edit), GuardFailed (finalised).
+    """
+    inspection = get_inspection(inspection_id, actor)
+    policy.check("inspection_edit", actor, inspection)
+    if inspection.is_final:
+        raise GuardFailed([_("The inspection is finalised; findings can only be amended.")])
+    return inspection
+
+
+def finding_for_editing(finding_id: int, actor) -> Finding:
+    """The finding, for its edit form: as inspection_for_recording, for one finding."""
+    finding = get_finding(finding_id, actor)
+    policy.check("inspection_edit", actor, finding.inspection)
+    if finding.inspection.is_final:
+        raise GuardFailed([_("The inspection is finalised; findings can only be amended.")])
+    return finding
+
+
+def finding_for_amending(finding_id: int, actor) -> Finding:
+    """The finding, for its amendment form.
+
+    Raises NotFound, NotPermitted, GuardFailed (inspection not finalised yet).
+    """
+    finding = get_finding(finding_id, actor)
+    policy.check("finding_amend", actor, finding)
+    if not finding.inspection.is_final:
+        raise GuardFailed([_("The inspection is not finalised: edit the finding instead.")])
+    return finding
 
 
 def _validate_finding(data: FindingInput, campaign_id: int) -> tuple[dict, KeyTask | None]:
@@ -229,6 +277,11 @@ def amend_finding(finding_id: int, *, actor, field: str, value, reason: str | No
         errors["reason"] = [_("Give the reason for the amendment.")]
     elif len(reason) > MAX_TEXT:
         errors["reason"] = [_("At most %(max)d characters.", max=MAX_TEXT)]
+    if field == "rectification_required":
+        # bool("no") is True: read yes/no answers, refuse anything else.
+        value = _YES_NO.get(value if isinstance(value, bool) else str(value).strip().lower())
+        if value is None:
+            errors["value"] = [_("Choose yes or no.")]
     if field == "severity" and value not in SEVERITIES:
         errors["value"] = [_("Choose a severity.")]
     if field == "description" and not (value or "").strip():
@@ -237,8 +290,6 @@ def amend_finding(finding_id: int, *, actor, field: str, value, reason: str | No
         errors["value"] = [_("At most %(max)d characters.", max=MAX_TEXT)]
     if errors:
         raise Invalid(errors)
-    if field == "rectification_required":
-        value = bool(value)
     amendment = FindingAmendment(finding=finding, field=field,
                                  old_value=_text(getattr(finding, field)), new_value=_text(value),
                                  reason=reason.strip(), actor_id=actor.id)
@@ -246,6 +297,10 @@ def amend_finding(finding_id: int, *, actor, field: str, value, reason: str | No
     db.session.add(amendment)
     db.session.commit()
     return amendment
+
+
+_YES_NO = {True: True, False: False, "yes": True, "no": False, "true": True, "false": False,
+           "1": True, "0": False, "on": True, "off": False}
 
 
 def _text(value) -> str | None:

@@ -26,6 +26,7 @@ from casework.orders.models import (
     order_finding,
 )
 from casework.pagination import Page, paginate
+from casework.workdays import services as workdays
 from workflows import binding
 from workflows import order as order_workflow
 
@@ -67,9 +68,7 @@ def deadline_rule(kind: str | None, value) -> dict:
 
 def compute_deadline(rule: dict, issued_on: date):
     """The deadline for `rule` counted from `issued_on` (see casework.workdays)."""
-    from casework.workdays.services import compute_deadline as compute
-
-    return compute(rule, issued_on)
+    return workdays.compute_deadline(rule, issued_on)
 
 
 def _first_with_key(model, request_key: str | None):
@@ -350,6 +349,11 @@ def decide_extension(request_id: int, *, actor, approve: bool, version: int | No
     errors: dict[str, list[str]] = {}
     comment = _text(comment, "comment", errors,
                     required_msg=None if approve else _("Give the reason for declining."))
+    granted = (new_deadline or extension.proposed_deadline) if approve else None
+    # Checked before anything is written on the request: an Invalid leaves it as it was.
+    if granted is not None and granted <= max(order.deadline, clock.today()):
+        errors["new_deadline"] = [
+            _("The new deadline must be later than the current deadline and today.")]
     if errors:
         raise Invalid(errors)
     extension.decided_by_id = actor.id
@@ -360,9 +364,6 @@ def decide_extension(request_id: int, *, actor, approve: bool, version: int | No
         binding.record(order, "decline_extension", actor=actor, comment=comment)
         db.session.commit()
         return extension
-    granted = new_deadline or extension.proposed_deadline
-    if granted <= clock.today():
-        raise Invalid({"new_deadline": [_("The new deadline must be after today.")]})
     extension.status = "approved"
     extension.granted_deadline = granted
     rule = {"kind": "date", "value": granted.isoformat()}
@@ -373,6 +374,7 @@ def decide_extension(request_id: int, *, actor, approve: bool, version: int | No
     return extension
 
 
+@workdays.on_year_confirmed
 def recompute_provisional_deadlines(year: int) -> int:
     """Recompute provisional deadlines once `year`'s holiday arrangement is entered.
 
@@ -394,3 +396,13 @@ def recompute_provisional_deadlines(year: int) -> int:
             changed += 1
     db.session.commit()
     return changed
+
+
+def _recompute_when_year_confirmed():
+    # The calendar never imports this module; it calls back once a year is entered.
+    from casework.workdays.services import on_year_confirmed
+
+    on_year_confirmed(recompute_provisional_deadlines)
+
+
+_recompute_when_year_confirmed()

@@ -23,8 +23,10 @@ MAX_LINES = 200
 MAX_RANGE_DAYS = 31  # the longest official holiday run is nine days: longer is a typo
 _DATE = r"\d{4}[-/]\d{1,2}[-/]\d{1,2}"
 # Full-width tilde and 至 too: that is how the State Council's notices write ranges.
-_LINE = re.compile(rf"^(?P<first>{_DATE})(?:\s*(?:\.\.|~|～|至)\s*(?P<last>\S+))?"
-                   r"(?:\s+(?P<name>.*))?$")
+_LINE = re.compile(rf"^(?P<first>{_DATE})(?:\s*(?:\.\.|~|～|至)\s*(?P<last>[\d/-]+))?"
+                   # The name after a space, or straight after the date ("2027-01-01元旦"),
+                   # but never a half-written range ("2027-02-06..").
+                   r"(?:(?:\s+|(?=[^\d\s]))(?![.~～至\s])(?P<name>.*))?$")
 
 
 @dataclass(frozen=True)
@@ -44,36 +46,40 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
-def parse_lines(text: str) -> tuple[list[Entry], list[str]]:
-    """Entries (ranges expanded, one per day) and the errors, each naming its line."""
+def parse_lines(text: str) -> tuple[list[Entry], list[tuple[int, str]]]:
+    """Entries (ranges expanded, one per day) and the errors as (line number, message)."""
     entries: list[Entry] = []
-    errors: list[str] = []
+    errors: list[tuple[int, str]] = []
     lines = (text or "").splitlines()
     if len(lines) > MAX_LINES:
-        return [], [_("At most %(max)d lines.", max=MAX_LINES)]
+        return [], [(0, _("At most %(max)d lines.", max=MAX_LINES))]
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         match = _LINE.match(line)
         if match is None:
-            errors.append(_("Line %(line)d: “%(text)s” is not understood. Write a date and "
-                            "a name (2027-01-01 元旦) or a range and a name "
-                            "(2027-02-06..2027-02-12 春节).", line=number, text=line[:40]))
+            errors.append((number, _(
+                "Line %(line)d: “%(text)s” is not understood. Write a date and a name "
+                "(2027-01-01 元旦) or a range and a name (2027-02-06..2027-02-12 春节).",
+                line=number, text=line[:40])))
             continue
         first = _date(match["first"])
         last = _date(match["last"]) if match["last"] else first
         bad = [t for t, d in ((match["first"], first), (match["last"], last)) if t and d is None]
         if bad:
-            errors.append(_("Line %(line)d: “%(value)s” is not a date. Write YYYY-MM-DD, "
-                            "for example 2027-02-06.", line=number, value=bad[0][:20]))
+            errors.append((number, _("Line %(line)d: “%(value)s” is not a date. Write "
+                                     "YYYY-MM-DD, for example 2027-02-06.",
+                                     line=number, value=bad[0][:20])))
             continue
         if last < first:
-            errors.append(_("Line %(line)d: the range ends before it starts.", line=number))
+            errors.append((number, _("Line %(line)d: the range ends before it starts.",
+                                     line=number)))
             continue
         if (last - first).days >= MAX_RANGE_DAYS:
-            errors.append(_("Line %(line)d: a range of more than %(max)d days is surely a "
-                            "typing error.", line=number, max=MAX_RANGE_DAYS))
+            errors.append((number, _("Line %(line)d: a range of more than %(max)d days is "
+                                     "surely a typing error.", line=number,
+                                     max=MAX_RANGE_DAYS)))
             continue
         name = (match["name"] or "").strip()
         day = first
@@ -107,20 +113,20 @@ class YearForm(FlaskForm):
         valid = super().validate(extra_validators)
         holidays, holiday_errors = parse_lines(self.holidays.data)
         workdays, workday_errors = parse_lines(self.workdays.data)
-        self.holidays.errors = [*self.holidays.errors, *holiday_errors]
-        self.workdays.errors = [*self.workdays.errors, *workday_errors]
-        if holiday_errors or workday_errors:
-            return False
         entries = {"holidays": holidays, "workdays": workdays}
+        found = {"holidays": list(holiday_errors), "workdays": list(workday_errors)}
+        unreadable = bool(holiday_errors or workday_errors)
+        # The readable lines are judged even when others are not, so that one round
+        # shows every mistake; only the whole-list checks wait for a fully read text.
         problems = check_arrangement(
             self.year, [(e.day, e.name) for e in holidays], [(e.day, e.name) for e in workdays],
             no_workdays=bool(self.no_workdays.data))
-        shown: set[tuple[str, int | None, str]] = set()
+        shown: set[tuple[str, int, str]] = set()
         for problem in problems:
-            field = getattr(self, problem.field)
             message = describe_problem(problem, self.year)
             if problem.index is None:
-                field.errors.append(message)
+                if not unreadable:
+                    found[problem.field].append((0, message))
                 continue
             line = entries[problem.field][problem.index].line
             # One message per line and kind: a wrong range is one mistake, not seven.
@@ -137,8 +143,12 @@ class YearForm(FlaskForm):
                             other=entries[problem.field][problem.other_index].line)
             else:
                 message = _("Line %(line)d: %(problem)s", line=line, problem=message)
-            field.errors.append(message)
-        if problems:
+            found[problem.field].append((line, message))
+        for name, errors in found.items():
+            field = getattr(self, name)
+            # In line order, whatever found them.
+            field.errors = [*field.errors, *(m for _line, m in sorted(errors, key=lambda e: e[0]))]
+        if unreadable or problems:
             return False
         self.holiday_entries = [(e.day, e.name) for e in holidays]
         self.workday_entries = [(e.day, e.name or None) for e in workdays]

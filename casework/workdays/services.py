@@ -6,12 +6,11 @@ deadlines there), so this module never imports theirs.
 """
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -33,8 +32,6 @@ from casework.workdays.calendar import (
     collapse_entries,
 )
 from casework.workdays.models import CalendarDay, CalendarYear
-
-log = logging.getLogger(__name__)
 
 MIN_YEAR, MAX_YEAR = 2000, 2200
 
@@ -62,7 +59,7 @@ def run_year_confirmed_hooks(year: int) -> None:
             callback(year)
         except Exception:
             db.session.rollback()
-            log.exception("year-confirmed hook %r failed for %s", callback, year)
+            current_app.logger.exception("year-confirmed hook %r failed for %s", callback, year)
 
 
 # --- the calendar ---------------------------------------------------------------

@@ -17,10 +17,11 @@ bp = Blueprint("workdays", __name__, url_prefix="/admin/calendar", cli_group="wo
 workdays_cli = bp.cli
 
 
-def _names():
+def _calendar_words():
     locale = get_locale()
     return {"month_names": get_month_names("wide", "stand-alone", locale=locale),
-            "day_names": get_day_names("narrow", "stand-alone", locale=locale)}
+            "day_names": get_day_names("narrow", "stand-alone", locale=locale),
+            "min_year": services.MIN_YEAR, "max_year": services.MAX_YEAR}
 
 
 @bp.get("/")
@@ -63,7 +64,7 @@ def detail(year):
         form.note.data = view.row.note if view.row and view.row.source == "admin" else ""
     status = 422 if request.method == "POST" else 200
     return render_template("workdays/detail.html", view=view, form=form,
-                           **_names()), status
+                           **_calendar_words()), status
 
 
 # --- command line ---------------------------------------------------------------

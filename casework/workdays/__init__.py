@@ -1,0 +1,1 @@
+"""Working days: the official holiday arrangement as data, and deadlines counted on it."""
