@@ -94,6 +94,17 @@ def _calendar_baseline(app):
         _db.session.remove()
 
 
+@pytest.fixture
+def empty_calendar(db):
+    """Start from no holiday data at all (restored after the test)."""
+    from casework.workdays.models import CalendarDay, CalendarYear
+
+    db.session.execute(sa.delete(CalendarDay))
+    db.session.execute(sa.delete(CalendarYear))
+    db.session.commit()
+    return db
+
+
 @pytest.fixture(autouse=True)
 def db(app):
     """Per-test isolation that lets code under test commit: empty every table after."""

@@ -78,7 +78,14 @@ def start_inspection(case_id: int, *, actor, inspected_on: date | None, place: s
     if uuid:
         inspection.uuid = uuid
     db.session.add(inspection)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # A retried POST that raced the first copy past the lookup above.
+        db.session.rollback()
+        if (found := _existing(Inspection, uuid)):
+            return found
+        raise
     return inspection
 
 
@@ -200,6 +207,13 @@ def record_finding(inspection_id: int, data: FindingInput, *, actor,
         db.session.flush()
         evidence.attach(stored, actor=actor, finding=finding)
         db.session.commit()
+    except sa.exc.IntegrityError:
+        # A retried POST that raced the first copy past the lookup above.
+        db.session.rollback()
+        evidence.discard(stored)
+        if (found := _existing(Finding, uuid)):
+            return found
+        raise
     except BaseException:
         db.session.rollback()
         evidence.discard(stored)

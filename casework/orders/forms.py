@@ -11,7 +11,6 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
-    RadioField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -44,7 +43,7 @@ class OrderForm(FlaskForm):
     findings = SelectMultipleField(coerce=int, validate_choice=False)
     requirements = TextAreaField()
     issuing_body = StringField()
-    deadline_kind = RadioField(choices=DEADLINE_KINDS, validate_choice=False)
+    deadline_kind = StringField()  # one of DEADLINE_KINDS, checked by deadline_rule
     deadline_date = DateField(validators=[Optional()])
     calendar_days = IntegerField(validators=[Optional()])
     working_days = IntegerField(validators=[Optional()])

@@ -339,7 +339,10 @@ def decide_extension(request_id: int, *, actor, approve: bool, version: int | No
                      comment: str | None = None, new_deadline: date | None = None
                      ) -> ExtensionRequest:
     """Approve (fires `extend` with the new deadline) or decline an extension request."""
-    extension = db.session.get(ExtensionRequest, request_id)
+    # Locked: two coordinators deciding at once must not turn an approval into a decline.
+    extension = db.session.scalar(
+        sa.select(ExtensionRequest).where(ExtensionRequest.id == request_id).with_for_update()
+        .execution_options(populate_existing=True))
     if extension is None:
         raise NotFound()
     order = get_order(extension.order_id, actor)
@@ -396,13 +399,3 @@ def recompute_provisional_deadlines(year: int) -> int:
             changed += 1
     db.session.commit()
     return changed
-
-
-def _recompute_when_year_confirmed():
-    # The calendar never imports this module; it calls back once a year is entered.
-    from casework.workdays.services import on_year_confirmed
-
-    on_year_confirmed(recompute_provisional_deadlines)
-
-
-_recompute_when_year_confirmed()

@@ -57,11 +57,12 @@ def _order_helpers():
 @bp.get("/orders/")
 @login_required
 def index():
+    # No state: the open orders (what needs doing); "all": closed and cancelled too.
     state = request.args.get("state") or None
-    show_all = request.args.get("all") == "1"
-    filters = services.OrderFilters(state=state, open_only=not (state or show_all))
+    filters = services.OrderFilters(state=None if state == "all" else state,
+                                    open_only=state is None)
     page = services.list_orders(current_user, filters, page=_int_arg("page") or 1)
-    return render_template("orders/index.html", page=page, filters=filters, show_all=show_all,
+    return render_template("orders/index.html", page=page, filters=filters, chosen=state or "",
                            states=order_workflow.STATES)
 
 
@@ -74,10 +75,12 @@ def _new_page(case_id, form, errors=None, status=200):
     if request.method == "GET":
         form.findings.data = [f.id for f in candidates.open_findings]
         form.issuing_body.data = case.campaign.issuing_body
+        # The commonest rule in the campaigns' own documents: 20 个工作日内.
         form.deadline_kind.data = "working_days"
+        form.working_days.data = 20
         form.request_key.data = _new_key()
     return render_template("orders/new.html", case=case, candidates=candidates, form=form,
-                           errors=errors or {},
+                           errors=errors or {}, deadline_kinds=forms.DEADLINE_KINDS,
                            severity_labels=forms.SEVERITY_LABELS), status
 
 
@@ -124,6 +127,7 @@ def _detail_page(order_id, posted: Posted | None = None, status=200, require=Non
                                and order.is_open and order.state != "submitted"
                                and not pending),
         can_decide_extension=policy.allows("order_extend", current_user, order),
+        pending_extensions=pending,
         posted=posted, new_key=_new_key(),
         reason_required=forms.REASON_REQUIRED,
         diagram=render_svg(order_workflow.NAME, order.state,

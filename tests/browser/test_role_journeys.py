@@ -24,12 +24,17 @@ HEADINGS = {
     "admin": "Administration",
     "institution": None,  # the institution's own name
 }
+# Each role's navigation: address → label (a msgid of the app's catalog; zh() reads it
+# as the user does). An institution's order list is its to-do list.
+_COMMON_NAV = {"/dashboard": "Dashboard", "/campaigns/": "Campaigns"}
+_CASEWORK_NAV = {**_COMMON_NAV, "/cases/": "Cases", "/orders/": "Orders"}
 NAV = {
-    "coordinator": {"/dashboard", "/campaigns/", "/cases/"},
-    "inspector": {"/dashboard", "/campaigns/", "/cases/"},
-    "viewer": {"/dashboard", "/campaigns/", "/cases/"},
-    "institution": {"/dashboard", "/campaigns/", "/cases/"},
-    "admin": {"/dashboard", "/campaigns/", "/admin/users"},
+    "coordinator": _CASEWORK_NAV,
+    "inspector": _CASEWORK_NAV,
+    "viewer": _CASEWORK_NAV,
+    "institution": {**_CASEWORK_NAV, "/orders/": "To-do"},
+    "admin": {**_COMMON_NAV, "/admin/users": "Users",
+              "/admin/calendar/": "Working-day calendar"},
 }
 MIN_TOUCH_PX = 44
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -71,9 +76,15 @@ def log_out(page):
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fdashboard$"))
 
 
-def nav_hrefs(page) -> set[str]:
-    return set(page.locator(".navbar-nav a.nav-link").evaluate_all(
-        "links => links.map(a => a.getAttribute('href'))"))
+def nav_links(page) -> dict[str, str]:
+    """The navigation as {address: label}."""
+    links = page.locator(".navbar-nav a.nav-link").evaluate_all(
+        "links => links.map(a => [a.getAttribute('href'), a.textContent.trim()])")
+    return dict(links)
+
+
+def expected_nav(app, role) -> dict[str, str]:
+    return {href: zh(app, msgid) for href, msgid in NAV[role].items()}
 
 
 def state_of(page):
@@ -98,7 +109,7 @@ def test_role_journey(page, shot, app, db, world, role):
     heading = near_name if role == "institution" else zh(app, HEADINGS[role])
     expect(page.locator("main h1")).to_contain_text(heading)
     expect(page.get_by_test_id("whoami")).to_contain_text(user.display_name)
-    assert nav_hrefs(page) == NAV[role]
+    assert nav_links(page) == expected_nav(app, role)
     shot(page, f"{role}-dashboard")
 
     if role == "institution":

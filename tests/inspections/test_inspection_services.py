@@ -272,3 +272,31 @@ def test_amend_refuses_an_unreadable_yes_no(case, users, key_task):
 def test_inspection_date_in_the_past_is_fine(case, users):
     assert start(case, users["inspector"], inspected_on=date(2021, 6, 3)).inspected_on == \
         date(2021, 6, 3)
+
+
+def test_a_retry_racing_the_first_copy_returns_it(app, case, users, key_task, db, monkeypatch):
+    """Both copies of a double tap pass the uuid lookup before either commits: the
+    loser's insert hits the unique uuid, and it answers with the winner's row."""
+    key = str(uuid.uuid4())
+    inspection = start(case, users["inspector"], uuid=key)
+    first = services.record_finding(inspection.id, finding_input(key_task),
+                                    actor=users["inspector"], uuid=key)
+    real = services._existing
+    misses = {Inspection: 1, Finding: 1}
+
+    def racing(model, value):
+        if misses[model]:
+            misses[model] -= 1
+            return None  # as if the other copy had not committed yet
+        return real(model, value)
+
+    monkeypatch.setattr(services, "_existing", racing)
+    before = set(stored_files(app))
+    assert start(case, users["inspector"], uuid=key).id == inspection.id
+    again = services.record_finding(inspection.id, finding_input(key_task),
+                                    actor=users["inspector"], uuid=key,
+                                    files=[("a.png", io.BytesIO(png_bytes()))])
+    assert again.id == first.id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Finding)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 0
+    assert set(stored_files(app)) == before

@@ -53,11 +53,11 @@ def inspection(case, users):
                                      inspected_on=clock.today(), place="门诊楼")
 
 
-def add_finding(inspection, users, description="收受红包", **kw):
+def add_finding(inspection, users, description="收受红包", files=()):
     task = inspection.case.campaign.key_tasks[0]
     return services.record_finding(inspection.id, services.FindingInput(
-        key_task_id=task.id, severity="moderate", description=description, **kw),
-        actor=users["inspector"])
+        key_task_id=task.id, severity="moderate", description=description),
+        actor=users["inspector"], files=list(files))
 
 
 def finding_data(client, inspection, **overrides):
@@ -187,7 +187,12 @@ def test_finding_with_photo_and_document_through_multipart(app, client, login, i
     kinds = sorted(a.kind for a in db.session.scalars(sa.select(Attachment)))
     assert kinds == ["image", "pdf"]
     page = client.get(f"/inspections/{inspection.id}").get_data(as_text=True)
-    assert "photo.png" in page and "规定.pdf" in page
+    assert 'alt="photo.png"' in page and "规定.pdf" in page
+    # The thumbnail is served through the permission-checked evidence route.
+    src = re.search(r'<img src="([^"]+)" alt="photo.png"', page).group(1)
+    photo = client.get(src)
+    assert photo.status_code == 200 and photo.mimetype == "image/png"
+    assert photo.data == png_bytes()
 
 
 def test_rectification_switch_off_is_read_as_false(client, login, inspection, db):
@@ -301,6 +306,25 @@ def test_finalise_locks_and_offers_amend(client, login, inspection, users, db):
     assert 'data-testid="amendments"' in page and "<del>收受红包</del>" in page
 
 
+def test_amend_rectification_required_through_the_page(client, login, inspection, users, db):
+    finding = add_finding(inspection, users)
+    services.finalise_inspection(inspection.id, actor=users["inspector"])
+    login.as_("coordinator")
+    path = f"/findings/{finding.id}/amend"
+    page = client.get(path + "?field=rectification_required").get_data(as_text=True)
+    assert re.search(r'value="rectification_required"[^>]*checked', page)
+    assert re.search(r'id="value-flag-no" value="no"[^>]*checked', page)  # the flip, offered
+    csrf = CSRF_RE.search(page).group(1)
+    response = client.post(path, data={"csrf_token": csrf, "field": "rectification_required",
+                                       "value_flag": "no", "value_text": "ignored",
+                                       "reason": "现场已整改"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Finding, finding.id).rectification_required is False
+    amendment = db.session.scalar(sa.select(FindingAmendment))
+    assert (amendment.old_value, amendment.new_value) == ("yes", "no")
+
+
 def test_amend_before_finalising_is_409(client, login, inspection, users):
     finding = add_finding(inspection, users)
     login.as_("inspector")
@@ -318,9 +342,13 @@ def test_inspection_page_queries_do_not_grow_with_findings(client, login, inspec
             assert client.get(f"/inspections/{inspection.id}").status_code == 200
         return len(statements)
 
+    def add(i):
+        add_finding(inspection, users, description=f"问题{i}",
+                    files=[(f"p{i}.png", io.BytesIO(png_bytes()))])
+
     for i in range(2):
-        add_finding(inspection, users, description=f"问题{i}")
+        add(i)
     with_two = measure()
-    for i in range(18):
-        add_finding(inspection, users, description=f"问题{i + 2}")
-    assert measure() == with_two, with_two
+    for i in range(2, 20):
+        add(i)
+    assert measure() == with_two

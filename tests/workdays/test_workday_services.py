@@ -14,6 +14,8 @@ from casework.workdays.calendar import Deadline
 from casework.workdays.models import CalendarDay, CalendarYear
 from casework.workdays.seed import package_days, package_years, seed_from_package
 
+# These tests build the calendar themselves, from nothing.
+pytestmark = pytest.mark.usefixtures("empty_calendar")
 
 def d(text: str) -> dt.date:
     return dt.date.fromisoformat(text)

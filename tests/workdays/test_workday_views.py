@@ -18,6 +18,9 @@ GOOD_HOLIDAYS = "2027-01-01..2027-01-03 元旦\n\n# 春节 (test data, not the o
 GOOD_WORKDAYS = "2027-02-14 春节\n2027-02-20 春节"
 
 
+# These tests build the calendar themselves, from nothing.
+pytestmark = pytest.mark.usefixtures("empty_calendar")
+
 def _t(app, msgid, **kwargs):
     """A message as the admin (zh_CN, the default) reads it, HTML-escaped."""
     with app.test_request_context():
