@@ -10,7 +10,9 @@ from casework.cases.services import state_counts
 from casework.extensions import db
 from casework.history.models import HistoryEvent
 from casework.institutions.models import Institution, Region
+from casework.orders.models import RectificationOrder
 from casework.users.models import ROLES, User
+from casework.workdays.services import unconfirmed_years_needed
 
 
 def recent_case_events(actor, limit: int = 10) -> list[tuple[HistoryEvent, InspectionCase]]:
@@ -44,6 +46,11 @@ def admin_overview() -> dict:
         "users_by_role": users_by_role,
         "institutions": db.session.scalar(sa.select(sa.func.count(Institution.id))),
         "regions": db.session.scalar(sa.select(sa.func.count(Region.id))),
+        # Working-day deadlines in these years are provisional until an admin enters them.
+        "calendar_missing": unconfirmed_years_needed(),
+        "provisional_orders": db.session.scalar(
+            sa.select(sa.func.count(RectificationOrder.id)).where(
+                RectificationOrder.deadline_provisional.is_(True))),
     }
 
 
