@@ -25,6 +25,11 @@ class NotFound(DomainError):
     code = "not_found"
     title = _l("Not found")
 
+    def __init__(self, message: str | None = None, **details):
+        # Says the same for "does not exist" and "not yours": no hint which.
+        super().__init__(message or _(
+            "The page or record does not exist, or is outside your jurisdiction."), **details)
+
 
 class NotPermitted(DomainError):
     status = 403

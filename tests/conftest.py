@@ -6,8 +6,10 @@ script runs the suite a second time against PostgreSQL.
 
 import os
 import re
+import shutil
 import threading
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -123,6 +125,10 @@ def db(app):
             for table in tables:
                 conn.execute(table.delete())
     _restore_calendar()
+    # Uploaded files go with the rows that pointed at them.
+    uploads = Path(app.config["UPLOAD_DIR"])
+    for child in uploads.iterdir() if uploads.exists() else ():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
     from casework.extensions import limiter
 
     limiter.reset()

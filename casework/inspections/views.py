@@ -159,17 +159,17 @@ def new_finding(inspection_id):
     if form.is_submitted():
         files = _files(form)
         try:
-            finding = services.record_finding(inspection_id, _finding_input(form),
-                                              actor=current_user, files=files,
-                                              uuid=_uuid(form.uuid.data))
+            services.record_finding(inspection_id, _finding_input(form),
+                                    actor=current_user, files=files,
+                                    uuid=_uuid(form.uuid.data))
         except Invalid as error:
             rest = _show_errors(form, error)
             inspection = services.get_inspection(inspection_id, current_user)
             return _render_finding_form(form, inspection, rest=rest,
                                         files_dropped=bool(files))
         flash(_("Finding recorded."), "success")
-        return redirect(url_for("inspections.detail", inspection_id=inspection_id,
-                                _anchor=f"finding-{finding.id}"))
+        # To the top: the message and the checklist for the next finding are there.
+        return redirect(url_for("inspections.detail", inspection_id=inspection_id))
     inspection = services.inspection_for_recording(inspection_id, current_user)
     form.uuid.data = str(uuidlib.uuid4())
     form.key_task_id.data = _int(request.args.get("key_task"))

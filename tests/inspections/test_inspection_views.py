@@ -181,7 +181,7 @@ def test_finding_with_photo_and_document_through_multipart(app, client, login, i
                            content_type="multipart/form-data")
     assert response.status_code == 302
     finding = db.session.scalar(sa.select(Finding))
-    assert response.headers["Location"].endswith(f"/inspections/{inspection.id}#finding-{finding.id}")
+    assert response.headers["Location"].endswith(f"/inspections/{inspection.id}")
     assert (finding.severity, finding.description, finding.rectification_required) == \
         ("serious", "药房收受回扣", True)
     kinds = sorted(a.kind for a in db.session.scalars(sa.select(Attachment)))
