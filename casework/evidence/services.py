@@ -1,5 +1,6 @@
 """Photos, documents and evidence files: checked, stored, attached, served."""
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -54,6 +55,36 @@ def store_files(files: list[tuple[str, BinaryIO]], *, field: str) -> list[Stored
         discard(stored)
         raise
     return stored
+
+
+def store_with_errors(files: list[tuple[str, BinaryIO]], errors: dict, *,
+                      field: str = "files") -> list[StoredFile]:
+    """Store `files` unless they or the other fields (`errors`) are bad.
+
+    Raises Invalid with the fields' and the files' problems together; nothing is stored
+    then, so the user corrects everything in one round.
+    """
+    stored: list[StoredFile] = []
+    try:
+        stored = store_files(list(files), field=field) if files else []
+    except Invalid as error:
+        errors = {**errors, **error.details["errors"]}
+    if errors:
+        discard(stored)
+        raise Invalid(errors)
+    return stored
+
+
+@contextmanager
+def kept_only_if_committed(stored: list[StoredFile]):
+    """Inside: write the rows for `stored` and commit. If that fails, the session is
+    rolled back and the files are removed again, so no file outlives its rows."""
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        discard(stored)
+        raise
 
 
 def attach(stored: list[StoredFile], *, actor, finding=None, submission=None) -> list[Attachment]:

@@ -187,36 +187,24 @@ def record_finding(inspection_id: int, data: FindingInput, *, actor,
     if inspection.is_final:
         raise GuardFailed([_("The inspection is finalised; findings can only be amended.")])
     errors, task = _validate_finding(data, inspection.case.campaign_id)
-    stored = []
+    stored = evidence.store_with_errors(files, errors)
     try:
-        stored = evidence.store_files(list(files), field="files") if files else []
-    except Invalid as error:
-        errors.update(error.details["errors"])
-    if errors:
-        evidence.discard(stored)
-        raise Invalid(errors)
-    try:
-        finding = Finding(inspection=inspection, case_id=inspection.case_id, key_task=task,
-                          severity=data.severity, description=data.description.strip(),
-                          legal_basis=(data.legal_basis or "").strip() or None,
-                          rectification_required=bool(data.rectification_required),
-                          created_by_id=actor.id)
-        if uuid:
-            finding.uuid = uuid
-        db.session.add(finding)
-        db.session.flush()
-        evidence.attach(stored, actor=actor, finding=finding)
-        db.session.commit()
+        with evidence.kept_only_if_committed(stored):
+            finding = Finding(inspection=inspection, case_id=inspection.case_id, key_task=task,
+                              severity=data.severity, description=data.description.strip(),
+                              legal_basis=(data.legal_basis or "").strip() or None,
+                              rectification_required=bool(data.rectification_required),
+                              created_by_id=actor.id)
+            if uuid:
+                finding.uuid = uuid
+            db.session.add(finding)
+            db.session.flush()
+            evidence.attach(stored, actor=actor, finding=finding)
+            db.session.commit()
     except sa.exc.IntegrityError:
         # A retried POST that raced the first copy past the lookup above.
-        db.session.rollback()
-        evidence.discard(stored)
         if (found := _existing(Finding, uuid)):
             return found
-        raise
-    except BaseException:
-        db.session.rollback()
-        evidence.discard(stored)
         raise
     return finding
 
@@ -238,30 +226,18 @@ def update_finding(finding_id: int, data: FindingInput, *, actor, version: int,
     if finding.version != version:
         raise StaleObject(current_version=finding.version)
     errors, task = _validate_finding(data, finding.inspection.case.campaign_id)
-    stored = []
+    stored = evidence.store_with_errors(files, errors)
     try:
-        stored = evidence.store_files(list(files), field="files") if files else []
-    except Invalid as error:
-        errors.update(error.details["errors"])
-    if errors:
-        evidence.discard(stored)
-        raise Invalid(errors)
-    try:
-        finding.key_task = task
-        finding.severity = data.severity
-        finding.description = data.description.strip()
-        finding.legal_basis = (data.legal_basis or "").strip() or None
-        finding.rectification_required = bool(data.rectification_required)
-        evidence.attach(stored, actor=actor, finding=finding)
-        db.session.commit()
+        with evidence.kept_only_if_committed(stored):
+            finding.key_task = task
+            finding.severity = data.severity
+            finding.description = data.description.strip()
+            finding.legal_basis = (data.legal_basis or "").strip() or None
+            finding.rectification_required = bool(data.rectification_required)
+            evidence.attach(stored, actor=actor, finding=finding)
+            db.session.commit()
     except StaleDataError:
-        db.session.rollback()
-        evidence.discard(stored)
         raise StaleObject() from None
-    except BaseException:
-        db.session.rollback()
-        evidence.discard(stored)
-        raise
     return finding
 
 

@@ -270,35 +270,23 @@ def submit_rectification(order_id: int, *, actor, version: int | None, report: s
     errors: dict[str, list[str]] = {}
     report = _text(report, "report", errors,
                    required_msg=_("Write the rectification report."))
-    stored = []
     if not files:
         errors["files"] = [_("Attach at least one evidence file (photo or PDF).")]
-    else:
-        try:
-            stored = evidence.store_files(list(files), field="files")
-        except Invalid as error:
-            errors.update(error.details["errors"])
-    if errors:
-        evidence.discard(stored)
-        raise Invalid(errors)
+    stored = evidence.store_with_errors(files, errors)
     try:
-        today = clock.today()
-        submission = Submission(order=order, report=report, submitted_by_id=actor.id,
-                                late=today > order.deadline, request_key=request_key)
-        db.session.add(submission)
-        db.session.flush()
-        evidence.attach(stored, actor=actor, submission=submission)
-        binding.apply(order, "submit", actor=actor, version=version, report=report,
-                      evidence_count=len(stored))
+        with evidence.kept_only_if_committed(stored):
+            submission = Submission(order=order, report=report, submitted_by_id=actor.id,
+                                    late=clock.today() > order.deadline,
+                                    request_key=request_key)
+            db.session.add(submission)
+            db.session.flush()
+            evidence.attach(stored, actor=actor, submission=submission)
+            binding.apply(order, "submit", actor=actor, version=version, report=report,
+                          evidence_count=len(stored))
     except IntegrityError:
-        db.session.rollback()
-        evidence.discard(stored)
+        # The same request, retried while the first was still committing.
         if (found := _first_with_key(Submission, request_key)):
             return found
-        raise
-    except BaseException:
-        db.session.rollback()
-        evidence.discard(stored)
         raise
     return submission
 
