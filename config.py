@@ -74,6 +74,18 @@ class Config:
     MAX_CONTENT_LENGTH = MAX_REQUEST_MB * 1024 * 1024
 
     PAGE_SIZE = _int("PAGE_SIZE", 50)
+
+    # Scheduler: what is due and when (days, comma-separated lists where several).
+    REMINDER_DAYS = os.environ.get("REMINDER_DAYS", "7,3,1")  # before an order deadline
+    ESCALATE_AFTER_DAYS = _int("ESCALATE_AFTER_DAYS", 5)  # overdue this long -> escalated
+    REPORT_REMINDER_DAYS = os.environ.get("REPORT_REMINDER_DAYS", "7,1")  # before due date
+    SUPERVISION_REMINDER_DAYS = os.environ.get("SUPERVISION_REMINDER_DAYS", "5,1")
+    # How far back a catch-up run recreates reminders it missed during downtime.
+    CATCH_UP_DAYS = _int("CATCH_UP_DAYS", 31)
+    SCHEDULER_MISFIRE_GRACE_SECONDS = _int("SCHEDULER_MISFIRE_GRACE_SECONDS", 6 * 3600)
+    SCHEDULER_LEASE_SECONDS = _int("SCHEDULER_LEASE_SECONDS", 60)
+    MAIL_RETRY_MINUTES = _int("MAIL_RETRY_MINUTES", 15)  # first retry; doubles each time
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which expires on idle
 
     # Evidence storage (casework/storage.py): "local" keeps files under UPLOAD_DIR;

@@ -95,5 +95,7 @@ def campaigns_load_command(path):
 
 
 def register_cli(app):
-    for group in (users_cli, demo_cli, campaigns_cli):
+    from casework.jobs.cli import jobs_cli
+
+    for group in (users_cli, demo_cli, campaigns_cli, jobs_cli):
         app.cli.add_command(group)

@@ -1,5 +1,6 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 
+from casework.bulletins.models import Bulletin  # noqa: F401
 from casework.campaigns.models import (  # noqa: F401
     Campaign,
     CampaignPhase,
@@ -13,11 +14,14 @@ from casework.evidence.models import Attachment  # noqa: F401
 from casework.history.models import HistoryEvent  # noqa: F401
 from casework.inspections.models import Finding, FindingAmendment, Inspection  # noqa: F401
 from casework.institutions.models import Institution, Region  # noqa: F401
+from casework.jobs.models import JobRun, SchedulerLease  # noqa: F401
+from casework.notifications.models import Notification  # noqa: F401
 from casework.orders.models import (  # noqa: F401
     ExtensionRequest,
     OrderNumberSequence,
     RectificationOrder,
     Submission,
 )
+from casework.reports.models import ProgressReport  # noqa: F401
 from casework.users.models import User  # noqa: F401
 from casework.workdays.models import CalendarDay, CalendarYear  # noqa: F401

@@ -195,6 +195,48 @@ def attachment_view(user, attachment) -> bool:
     return order_view(user, submission.order)
 
 
+# --- progress reports and bulletins --------------------------------------------
+
+def report_view(user, report) -> bool:
+    return case_view(user, report.case)
+
+
+def report_submit(user, report) -> bool:
+    return _role(user) == "institution" and report.case.institution_id == user.institution_id
+
+
+def report_accept(user, report) -> bool:
+    return _coordinator_here(user, report.case)
+
+
+def report_return(user, report) -> bool:
+    return _coordinator_here(user, report.case)
+
+
+def report_mark_overdue(user, report) -> bool:
+    return user is SYSTEM
+
+
+def bulletin_view(user, bulletin) -> bool:
+    """Drafts: the coordinators and viewers of the campaign; published: its institutions too."""
+    role = _role(user)
+    if role in ("coordinator", "viewer"):
+        return _regions_overlap(user, bulletin.campaign.region)
+    if role == "institution" and bulletin.state == "published":
+        return campaign_view(user, bulletin.campaign)
+    return False
+
+
+def bulletin_publish(user, bulletin) -> bool:
+    return _role(user) == "coordinator" and _regions_overlap(user, bulletin.campaign.region)
+
+
+# --- the scheduler --------------------------------------------------------------
+
+def jobs_view(user, _obj=None) -> bool:
+    return _role(user) in ("admin", "coordinator")
+
+
 # --- administration -------------------------------------------------------------
 
 def users_manage(user, _obj=None) -> bool:

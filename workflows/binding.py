@@ -118,3 +118,54 @@ def record(row, event_name: str, *, actor, comment: str | None = None,
     )
     db.session.add(event)
     return event
+
+
+def apply_batch(model, ids, trigger: str, *, actor, comment: str | None = None,
+                kwargs_for=None) -> tuple[list[int], dict[int, list[str]]]:
+    """Fire `trigger` on many rows of `model` in one transaction, for the scheduler's sweeps.
+
+    The rows are read in one query and locked (rows another transaction holds are
+    skipped: the next sweep takes them); for each, policy, trigger and guards are
+    checked exactly as apply() does and one history event is written; all commit
+    together. `kwargs_for(row)` gives the trigger's keyword arguments per row.
+    Returns (ids moved, {id: reasons} for rows whose guards refused); rows no longer in
+    a state the trigger leaves from are skipped silently (someone else moved them).
+    """
+    name = model.workflow
+    comment = (comment or "").strip() or None
+    moved: list[int] = []
+    refused: dict[int, list[str]] = {}
+    if not ids:
+        return moved, refused
+    try:
+        rows = db.session.scalars(
+            sa.select(model).where(model.id.in_(list(ids))).order_by(model.id)
+            .with_for_update(skip_locked=True).execution_options(populate_existing=True)
+        ).all()
+        events = []
+        with db.session.no_autoflush:
+            for row in rows:
+                if trigger not in registry.allowed_triggers(name, row.state):
+                    continue
+                policy.check(f"{name}_{trigger}", actor, row)
+                kwargs = kwargs_for(row) if kwargs_for else {}
+                from_state = row.state
+                if not registry.fire(name, row, trigger, comment=comment, **kwargs):
+                    refused[row.id] = registry.failed_guards(name, row, trigger,
+                                                             comment=comment, **kwargs)
+                    continue
+                moved.append(row.id)
+                events.append(HistoryEvent(
+                    object_type=name, object_id=row.id, trigger=trigger,
+                    from_state=from_state, to_state=row.state, actor_id=actor.id,
+                    actor_role=actor.role, comment=comment,
+                    data={k: _jsonable(v) for k, v in kwargs.items()} or None))
+        db.session.add_all(events)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleObject() from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return moved, refused

@@ -18,8 +18,11 @@ from casework.users.models import User
 class Attachment(db.Model):
     __tablename__ = "attachment"
     __table_args__ = (
-        sa.CheckConstraint("(finding_id IS NULL) <> (submission_id IS NULL)",
-                           name="exactly_one_owner"),
+        sa.CheckConstraint(
+            "(CASE WHEN finding_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN submission_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN report_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="exactly_one_owner"),
         sa.CheckConstraint("size > 0", name="size_positive"),
     )
 
@@ -28,6 +31,8 @@ class Attachment(db.Model):
     finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("finding.id"), index=True)
     submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submission.id"),
                                                       index=True)
+    report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("progress_report.id"),
+                                                  index=True)
     kind: Mapped[str] = mapped_column(sa.String(12))  # image | pdf
     original_name: Mapped[str] = mapped_column(sa.String(255))
     content_type: Mapped[str] = mapped_column(sa.String(100))
@@ -40,6 +45,7 @@ class Attachment(db.Model):
     uploaded_by: Mapped[User] = relationship()
     finding = relationship("Finding", foreign_keys=[finding_id], viewonly=False)
     submission = relationship("Submission", foreign_keys=[submission_id])
+    report = relationship("ProgressReport", foreign_keys=[report_id])
 
     @property
     def is_image(self) -> bool:

@@ -42,6 +42,9 @@ class User(UserMixin, db.Model):
     )
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     locale: Mapped[str] = mapped_column(sa.String(8), default="zh_CN")
+    # Notifications always reach the in-app inbox; e-mail only when the user wants it.
+    email_notifications: Mapped[bool] = mapped_column(sa.Boolean, default=True,
+                                                      server_default=sa.true())
     failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

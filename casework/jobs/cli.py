@@ -1,0 +1,55 @@
+"""`flask jobs list|run` — the jobs by hand, and how missed runs are caught up."""
+
+from datetime import datetime
+
+import click
+from flask.cli import AppGroup
+
+from casework import clock
+
+jobs_cli = AppGroup("jobs", help="Scheduler jobs: run one by hand or catch up.")
+
+
+def _instant(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use an ISO time, e.g. 2022-03-01T09:00 or "
+                                 "2022-03-01T09:00+08:00") from None
+    # A time without a zone is local time in the configured zone, as users mean it.
+    return parsed.replace(tzinfo=clock.zone()) if parsed.tzinfo is None else parsed
+
+
+@jobs_cli.command("list")
+def list_command():
+    """List the jobs and their schedules."""
+    from casework.jobs.registry import JOBS
+
+    for job in JOBS.values():
+        schedule = " ".join(f"{k}={v}" for k, v in job.cron.items())
+        click.echo(f"{job.name:30} {schedule:22} {job.description}")
+
+
+@jobs_cli.command("run")
+@click.argument("name")
+@click.option("--at", "at", default=None, help="Run as of this instant (ISO time).")
+def run_command(name, at):
+    """Run job NAME (or "all" for every daily sweep in order) as of --at (default now)."""
+    from casework.jobs.registry import JOBS
+    from casework.jobs.runner import run_job, run_sweeps
+
+    instant = _instant(at)
+    if name == "all":
+        runs = run_sweeps(instant)
+    elif name in JOBS:
+        runs = [run_job(name, instant)]
+    else:
+        raise click.ClickException(f"Unknown job {name!r}; known: all, {', '.join(JOBS)}")
+    failed = False
+    for run in runs:
+        click.echo(f"{run.job}: {run.outcome} {run.summary or run.error or ''}")
+        failed = failed or run.outcome != "ok"
+    if failed:
+        raise click.exceptions.Exit(1)
