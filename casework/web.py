@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
-from casework import clock, labels
+from casework import clock, labels, policy
 from casework.errors import register_error_handlers
 from casework.extensions import db, login_manager
 
@@ -69,7 +69,10 @@ def init_app(app):
     @app.context_processor
     def template_helpers():
         return {"current_locale": current_locale, "nav_items": nav_items,
-                "today": clock.today}
+                "today": clock.today,
+                # Templates ask the policy, never encode role rules:
+                # {% if may("inspection_start", case) %}.
+                "may": lambda action, obj=None: policy.allows(action, current_user, obj)}
 
     register_error_handlers(app)
     app.jinja_env.filters.update(labels.TEMPLATE_FILTERS)

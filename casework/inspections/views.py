@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from casework import policy
 from casework.cases.services import get_case
 from casework.errors import Invalid
 from casework.inspections import services
@@ -30,12 +29,6 @@ bp = Blueprint("inspections", __name__)
 
 
 # --- template helpers -------------------------------------------------------------
-
-@bp.app_context_processor
-def _policy_helper():
-    # Templates ask the policy, never encode role rules: {% if may("inspection_start", case) %}.
-    return {"may": lambda action, obj=None: policy.allows(action, current_user, obj)}
-
 
 @bp.context_processor
 def _inspection_helpers():

@@ -42,16 +42,6 @@ class Posted:
     errors: dict = field(default_factory=dict)
 
 
-@bp.app_context_processor
-def _order_helpers():
-    # The case page (cases.detail) includes orders/_case_section.html; whether its
-    # "Issue rectification order" button shows is policy's answer, not the template's.
-    def may_raise_order(case) -> bool:
-        return policy.allows("order_raise", current_user, case)
-
-    return {"may_raise_order": may_raise_order}
-
-
 # --- list -------------------------------------------------------------------------
 
 @bp.get("/orders/")
