@@ -65,6 +65,8 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_FROM = os.environ.get("MAIL_FROM", "casework@localhost")
+    # Where users reach the site: e-mails link back to it (jobs have no request to ask).
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
     # Uploads (evidence and photos): stored outside the web root.
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))

@@ -58,6 +58,10 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(__import__("casework.inspections.views").inspections.views.bp)
     app.register_blueprint(__import__("casework.orders.views").orders.views.bp)
     app.register_blueprint(__import__("casework.evidence.views").evidence.views.bp)
+    app.register_blueprint(__import__("casework.jobs.views").jobs.views.bp)
+    app.register_blueprint(__import__("casework.notifications.views").notifications.views.bp)
+    app.register_blueprint(__import__("casework.reports.views").reports.views.bp)
+    app.register_blueprint(__import__("casework.bulletins.views").bulletins.views.bp)
 
     from casework.cli import register_cli
 

@@ -95,7 +95,7 @@ def campaigns_load_command(path):
 
 
 def register_cli(app):
-    from casework.jobs.cli import jobs_cli
+    from casework.jobs.cli import jobs_cli, scheduler_cli
 
-    for group in (users_cli, demo_cli, campaigns_cli, jobs_cli):
+    for group in (users_cli, demo_cli, campaigns_cli, jobs_cli, scheduler_cli):
         app.cli.add_command(group)

@@ -181,13 +181,18 @@ def order_cancel(user, order) -> bool:
 
 
 def attachment_view(user, attachment) -> bool:
-    """Evidence and photos: whoever may see the finding or order they belong to."""
+    """Evidence and photos: whoever may see the finding, order or report they belong to."""
     if attachment.finding_id is not None:
         from casework.extensions import db
         from casework.inspections.models import Finding
 
         finding = db.session.get(Finding, attachment.finding_id)
         return inspection_view(user, finding.inspection)
+    if attachment.report_id is not None:
+        from casework.extensions import db
+        from casework.reports.models import ProgressReport
+
+        return report_view(user, db.session.get(ProgressReport, attachment.report_id))
     from casework.extensions import db
     from casework.orders.models import Submission
 

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from babel import Locale
-from flask import current_app, flash, request, session
+from flask import current_app, flash, g, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -69,7 +69,7 @@ def init_app(app):
     @app.context_processor
     def template_helpers():
         return {"current_locale": current_locale, "nav_items": nav_items,
-                "today": clock.today,
+                "today": clock.today, "unread_notifications": unread_notifications,
                 # Templates ask the policy, never encode role rules:
                 # {% if may("inspection_start", case) %}.
                 "may": lambda action, obj=None: policy.allows(action, current_user, obj)}
@@ -97,20 +97,42 @@ def current_locale() -> str:
     return str(locale)
 
 
-def nav_items() -> list[tuple[str, str, str]]:
-    """Navigation for the current user's role: (endpoint, label, icon)."""
+def nav_items() -> list[tuple[str, str, str, bool]]:
+    """Navigation for the current user: (endpoint, label, icon, primary).
+
+    Primary items sit in the bar, one tap away on a tablet; the others go under "More",
+    so the bar fits 1024 px whatever the role.
+    """
     role = current_user.role
-    items = [("dashboard.index", _l("Dashboard"), "bi-speedometer2"),
-             ("campaigns.index", _l("Campaigns"), "bi-flag")]
+    items = [("dashboard.index", _l("Dashboard"), "bi-speedometer2", True),
+             ("campaigns.index", _l("Campaigns"), "bi-flag", True)]
     if role in ("coordinator", "inspector", "viewer", "institution"):
-        items.append(("cases.index", _l("Cases"), "bi-folder2-open"))
+        items.append(("cases.index", _l("Cases"), "bi-folder2-open", True))
         # For an institution the order list is its to-do list (待办整改).
         items.append(("orders.index", _l("To-do") if role == "institution" else _l("Orders"),
-                      "bi-list-check"))
+                      "bi-list-check", True))
+    if role in ("institution", "coordinator", "viewer"):
+        items.append(("reports.index", _l("Progress reports"), "bi-journal-text", True))
+    if role in ("coordinator", "viewer"):
+        items.append(("bulletins.index", _l("Bulletins"), "bi-megaphone", False))
     if role == "admin":
-        items.append(("users.index", _l("Users"), "bi-people"))
-        items.append(("workdays.index", _l("Working-day calendar"), "bi-calendar3"))
+        items.append(("users.index", _l("Users"), "bi-people", True))
+        items.append(("workdays.index", _l("Working-day calendar"), "bi-calendar3", True))
+    if policy.allows("jobs_view", current_user):
+        items.append(("jobs.index", _l("Scheduled jobs"), "bi-clock-history", role == "admin"))
     return items
+
+
+def unread_notifications() -> int:
+    """The current user's unread notifications for the navigation badge: one query per
+    request however often a page asks (cached on `g`), none for anonymous pages."""
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_notifications" not in g:
+        from casework.notifications.services import unread_count
+
+        g.unread_notifications = unread_count(current_user)
+    return g.unread_notifications
 
 
 def localized(obj, field: str):

@@ -13,11 +13,17 @@ from flask_migrate import Migrate
 VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def _differences(db, metadata=None):
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        # Nothing filtered out: every table, column, type, index, constraint and foreign
-        # key of the models must come from a migration, and nothing more.
+        # Filtered as migrations/env.py filters: only APScheduler's own job-store table.
+        # Every table, column, type, index, constraint and foreign key of the models must
+        # come from a migration, and nothing more.
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True, "include_object": include_object})
         return compare_metadata(context, metadata if metadata is not None else db.metadata)
 
 

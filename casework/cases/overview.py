@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from casework.cases.services import available_triggers, case_history, get_case
 from casework.inspections.services import case_inspections
 from casework.orders.services import Candidates, case_orders, order_candidates
+from casework.reports.services import case_reports
 
 
 @dataclass
@@ -17,14 +18,17 @@ class CaseOverview:
     candidates: Candidates
     blocking_orders: list[str]     # what stops start_consolidation
     unfinished_orders: list[str]   # what stops close
+    reports: list                  # progress reports, latest period first
 
 
 def case_overview(case_id: int, actor) -> CaseOverview:
-    """The case with its history, inspections, orders and the findings awaiting an order."""
+    """The case with its history, inspections, orders, the findings awaiting an order and
+    its progress reports."""
     case = get_case(case_id, actor)
     return CaseOverview(case=case, history=case_history(case),
                         triggers=available_triggers(case, actor),
                         inspections=case_inspections(case), orders=case_orders(case),
                         candidates=order_candidates(case),
                         blocking_orders=case.blocking_orders,
-                        unfinished_orders=case.unfinished_orders)
+                        unfinished_orders=case.unfinished_orders,
+                        reports=case_reports(case))

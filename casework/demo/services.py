@@ -6,17 +6,14 @@ and never resets a password a user has changed.
 
 import sqlalchemy as sa
 
-from casework import clock, policy
+from casework import clock
 from casework.campaigns.definition import load_definitions
 from casework.campaigns.importer import import_campaign
-from casework.campaigns.phases import due_triggers
-from casework.cases.models import InspectionCase
+from casework.campaigns.sweeps import advance_campaign
 from casework.demo.data_files import load_demo_data
-from casework.errors import GuardFailed
 from casework.extensions import db
 from casework.institutions.models import Institution, Region
 from casework.users.models import User
-from workflows import binding
 
 
 def _upsert(model, code, **values):
@@ -67,23 +64,13 @@ def load_reference_data() -> dict[str, int]:
 
 
 def advance_to_phase(campaign, today) -> int:
-    """Move the campaign's cases to where its phase dates put them, as the scheduler would.
+    """Move the campaign's cases to where its phase dates put them on `today`: the
+    scheduler's phase sweep for this one campaign (casework/campaigns/sweeps.py).
 
-    Goes through the workflow binding (one history event each); a case whose guard
-    blocks stays where it is. Returns the number of transitions made.
+    Goes through the workflow binding (one history event each); a blocked case stays
+    where it is and its coordinators are told. Returns the number of transitions made.
     """
-    moved = 0
-    for trigger, sources in due_triggers(campaign, today):
-        cases = db.session.scalars(sa.select(InspectionCase).where(
-            InspectionCase.campaign_id == campaign.id, InspectionCase.state.in_(sources)))
-        for case in list(cases):
-            try:
-                binding.apply(case, trigger, actor=policy.SYSTEM, version=None,
-                              comment="按行动阶段日期自动推进")
-                moved += 1
-            except GuardFailed:
-                continue
-    return moved
+    return sum(advance_campaign(campaign, today)["moved"].values())
 
 
 def load_demo() -> list[str]:

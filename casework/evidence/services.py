@@ -87,10 +87,12 @@ def kept_only_if_committed(stored: list[StoredFile]):
         raise
 
 
-def attach(stored: list[StoredFile], *, actor, finding=None, submission=None) -> list[Attachment]:
-    """Attachment rows for stored files, added to the session (the caller commits)."""
+def attach(stored: list[StoredFile], *, actor, finding=None, submission=None,
+           report=None) -> list[Attachment]:
+    """Attachment rows for stored files, added to the session (the caller commits).
+    Exactly one owner: a finding, an order's submission or a progress report."""
     rows = [
-        Attachment(finding=finding, submission=submission, kind=s.checked.kind,
+        Attachment(finding=finding, submission=submission, report=report, kind=s.checked.kind,
                    original_name=s.checked.original_name, content_type=s.checked.content_type,
                    size=s.checked.size, sha256=s.checked.sha256, storage_key=s.key,
                    uploaded_by_id=actor.id)

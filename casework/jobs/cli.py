@@ -1,4 +1,7 @@
-"""`flask jobs list|run` — the jobs by hand, and how missed runs are caught up."""
+"""`flask jobs list|run` — the jobs by hand, and how missed runs are caught up.
+
+`flask scheduler run` — the scheduler process (casework/jobs/scheduler.py).
+"""
 
 from datetime import datetime
 
@@ -53,3 +56,24 @@ def run_command(name, at):
         failed = failed or run.outcome != "ok"
     if failed:
         raise click.exceptions.Exit(1)
+
+
+scheduler_cli = AppGroup("scheduler", help="The scheduler process (one active per database).")
+
+
+@scheduler_cli.command("run")
+@click.option("--once", is_flag=True,
+              help="Take the lock, run every daily sweep once as of now (the catch-up), "
+                   "release it and exit.")
+@click.option("--max-wait", type=float, default=None, metavar="SECONDS",
+              help="Give up (exit 75) if another scheduler still holds the lock by then "
+                   "(default: wait as a standby for as long as it takes).")
+def scheduler_run_command(once, max_wait):
+    """Run the scheduler: wait for the lock, catch up, then wake the jobs on time."""
+    from flask import current_app
+
+    from casework.jobs.scheduler import serve
+
+    code = serve(current_app._get_current_object(), once=once, max_wait=max_wait)
+    if code:
+        raise click.exceptions.Exit(code)

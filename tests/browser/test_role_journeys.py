@@ -28,13 +28,15 @@ HEADINGS = {
 # as the user does). An institution's order list is its to-do list.
 _COMMON_NAV = {"/dashboard": "Dashboard", "/campaigns/": "Campaigns"}
 _CASEWORK_NAV = {**_COMMON_NAV, "/cases/": "Cases", "/orders/": "Orders"}
-NAV = {
-    "coordinator": _CASEWORK_NAV,
+_REPORTS = {"/reports/": "Progress reports"}
+NAV = {  # in the bar and under "More"
+    "coordinator": {**_CASEWORK_NAV, **_REPORTS, "/bulletins/": "Bulletins",
+                    "/admin/jobs": "Scheduled jobs"},
     "inspector": _CASEWORK_NAV,
-    "viewer": _CASEWORK_NAV,
-    "institution": {**_CASEWORK_NAV, "/orders/": "To-do"},
+    "viewer": {**_CASEWORK_NAV, **_REPORTS, "/bulletins/": "Bulletins"},
+    "institution": {**_CASEWORK_NAV, "/orders/": "To-do", **_REPORTS},
     "admin": {**_COMMON_NAV, "/admin/users": "Users",
-              "/admin/calendar/": "Working-day calendar"},
+              "/admin/calendar/": "Working-day calendar", "/admin/jobs": "Scheduled jobs"},
 }
 MIN_TOUCH_PX = 44
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -68,6 +70,7 @@ def log_in(page, user):
 
 
 def log_out(page):
+    page.get_by_test_id("user-menu").tap()
     page.locator("form[action='/logout'] button[type=submit]").tap()
     page.wait_for_url(re.compile(r"/login$"))
     expect(page.locator("#username")).to_be_visible()
@@ -78,7 +81,9 @@ def log_out(page):
 
 def nav_links(page) -> dict[str, str]:
     """The navigation as {address: label}."""
-    links = page.locator(".navbar-nav a.nav-link").evaluate_all(
+    links = page.locator(
+        ".navbar-nav a.nav-link:not(.dropdown-toggle), .navbar-nav a.dropdown-item"
+    ).evaluate_all(
         "links => links.map(a => [a.getAttribute('href'), a.textContent.trim()])")
     return dict(links)
 

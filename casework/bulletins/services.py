@@ -1,0 +1,296 @@
+"""Complaint and dispute bulletins (通报): the list, a bulletin's figures as a table, the
+coordinator's commentary and `publish`.
+
+The scheduler drafts the bulletins (casework/bulletins/sweeps.py) and fills `figures`;
+this module only reads them, and reads them defensively: a draft made from little data
+may have no figures, missing keys or nulls, and none of that may break the page.
+
+The scheduler's draft (casework/bulletins/sweeps.py) has
+    {"period": {...}, "levels": [...] | null,
+     "institutions": [{"id", "code", "name", "level", "findings", "orders",
+                       "orders_overdue"}, ...],
+     "totals": {...}, "complaints": null, "disputes": null, "note": "..."}
+and the complaints module will add per-institution complaint and dispute figures, rates
+and ranks (issue 5). Known keys get their labels; unknown ones show under their own name.
+"""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework import labels, policy
+from casework.bulletins.models import Bulletin
+from casework.campaigns.models import Campaign
+from casework.errors import GuardFailed, Invalid, NotFound, StaleObject
+from casework.extensions import db
+from casework.history.models import HistoryEvent
+from casework.institutions.models import Institution
+from casework.pagination import Page, paginate
+from workflows import binding
+from workflows import bulletin as bulletin_workflow
+
+MAX_COMMENTARY = 20000
+MISSING = "—"
+
+# Per-institution columns, in display order: what the scheduler's draft fills now, then
+# what the complaints module is expected to add.
+KNOWN_COLUMNS = {
+    "institution": _l("Institution"),
+    "level": _l("Level"),
+    "findings": _l("Findings"),
+    "orders": _l("Rectification orders"),
+    "orders_overdue": _l("Orders overdue or escalated"),
+    "complaints": _l("Complaints"),
+    "substantiated": _l("Substantiated"),
+    "complaints_by_category": _l("Complaints by category"),
+    "complaints_by_outcome": _l("Complaints by outcome"),
+    "disputes": _l("Medical disputes"),
+    "disputes_by_route": _l("Disputes by resolution route"),
+    "visits": _l("Visits"),
+    "rate_per_10k": _l("Per 10,000 visits"),
+    "rank": _l("Rank"),
+    "points": _l("Bad-conduct points"),
+    "interview": _l("Proposed for interview"),
+}
+# Where a row may keep the institution's name; ids are resolved to names, never shown.
+NAME_KEYS = ("institution_name", "name", "institution")
+ID_KEYS = ("institution_id", "id")
+HIDDEN_KEYS = (*ID_KEYS, *NAME_KEYS, "code")
+ROW_LISTS = ("institutions", "rows")
+# Top-level keys shown elsewhere on the page (the period is in the heading).
+NOT_NOTES = (*ROW_LISTS, "totals", "period")
+# Registers that a draft may not have yet (null until the complaints module fills them).
+REGISTERS = {"complaints": _l("Complaints"), "disputes": _l("Medical disputes")}
+NOTE_LABELS = {"threshold": _l("Interview threshold"), "levels": _l("Institution levels"),
+               "note": _l("Note")}
+TOTALS = "totals"
+
+
+# --- reading ----------------------------------------------------------------------
+
+def get_bulletin(bulletin_id: int, actor) -> Bulletin:
+    """The bulletin, if the actor may see it (drafts: the campaign's coordinators and
+    viewers; published: its institutions too); NotFound otherwise."""
+    bulletin = db.session.scalar(
+        sa.select(Bulletin).where(Bulletin.id == bulletin_id)
+        .options(joinedload(Bulletin.campaign).joinedload(Campaign.region)))
+    if bulletin is None or not policy.allows("bulletin_view", actor, bulletin):
+        raise NotFound()
+    return bulletin
+
+
+def list_bulletins(actor, *, page: int = 1, per_page: int = 50) -> Page:
+    """Bulletins the actor may see, drafts first, then the latest period first.
+
+    The same rule as bulletin_view, as a query: coordinators and viewers see those of
+    the campaigns of their region; institutions the published ones of their campaigns.
+    """
+    query = (sa.select(Bulletin).join(Campaign, Campaign.id == Bulletin.campaign_id)
+             .options(joinedload(Bulletin.campaign))
+             .order_by(sa.case((Bulletin.state == "draft", 0), else_=1),
+                       Bulletin.period_start.desc(), Campaign.starts_on.desc(), Bulletin.id))
+    role = getattr(actor, "role", None)
+    if role in ("coordinator", "viewer"):
+        query = policy.visible_campaigns(query, actor, Campaign)
+    elif role == "institution":
+        query = policy.visible_campaigns(query, actor, Campaign).where(
+            Bulletin.state == "published")
+    else:
+        query = query.where(sa.false())
+    return paginate(query, page=page, per_page=per_page)
+
+
+def bulletin_history(bulletin) -> list[HistoryEvent]:
+    return list(db.session.scalars(
+        sa.select(HistoryEvent)
+        .where(HistoryEvent.object_type == bulletin_workflow.NAME,
+               HistoryEvent.object_id == bulletin.id)
+        .options(joinedload(HistoryEvent.actor)).order_by(HistoryEvent.id)))
+
+
+def may_publish(bulletin, actor) -> bool:
+    return bulletin.state == "draft" and policy.allows("bulletin_publish", actor, bulletin)
+
+
+# --- the figures as a table -------------------------------------------------------
+
+@dataclass
+class FiguresTable:
+    columns: list = field(default_factory=list)   # [(key, label, numeric)]
+    rows: list = field(default_factory=list)      # [[cell text]], one per institution
+    totals: list | None = None                    # [cell text] under the rows
+    notes: list = field(default_factory=list)     # [(label, text)]: other top-level values
+    missing: list = field(default_factory=list)   # [label]: registers not recorded yet
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
+
+
+def _cell(value, key: str | None = None) -> str:
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if key == "level" and isinstance(value, str):
+        return str(labels.level_label(value))
+    if isinstance(value, int):
+        return format_decimal(value)
+    if isinstance(value, float):
+        return format_decimal(round(value, 2))
+    if isinstance(value, dict):
+        return "；".join(f"{k}: {_cell(v)}" for k, v in value.items()) or MISSING
+    if isinstance(value, list | tuple):
+        return "、".join(_cell(v, key) for v in value) or MISSING
+    return str(value)
+
+
+def _rows_of(figures) -> list[dict]:
+    """The per-institution rows, whatever container the job used."""
+    if isinstance(figures, list):
+        found = figures
+    elif isinstance(figures, dict):
+        found = next((figures[k] for k in ROW_LISTS if k in figures), [])
+        if isinstance(found, dict):
+            # {"<id or name>": {...}}: the key names the institution when the row does not.
+            found = [{"institution": key, **row} if isinstance(row, dict) else None
+                     for key, row in found.items()]
+    else:
+        found = []
+    return [row for row in (found or []) if isinstance(row, dict)]
+
+
+def _institution_id(row: dict):
+    value = next((row[k] for k in ID_KEYS if k in row), None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _names(rows: list[dict]) -> dict[int, str]:
+    """Names of the institutions that rows give only by id (one query, or none)."""
+    ids = {_institution_id(row) for row in rows
+           if not any(row.get(k) not in (None, "") for k in NAME_KEYS)} - {None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(Institution.id, Institution.name).where(Institution.id.in_(ids))).all())
+
+
+def _name(row: dict, names: dict[int, str]) -> str:
+    for key in NAME_KEYS:
+        value = row.get(key)
+        if isinstance(value, dict):
+            value = value.get("name") or value.get("id")
+        if value not in (None, ""):
+            return str(value)
+    return names.get(_institution_id(row), MISSING)
+
+
+def _rank_key(row: dict):
+    rank = row.get("rank")
+    return (0, rank) if isinstance(rank, int | float) and not isinstance(rank, bool) \
+        else (1, 0)
+
+
+def _numeric(rows: list[dict], key: str) -> bool:
+    """Whether a column holds numbers only (right-aligned), gaps aside."""
+    values = [row.get(key) for row in rows if row.get(key) is not None]
+    return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                for v in values)
+
+
+def _notes(figures: dict) -> tuple[list, list]:
+    notes, missing = [], []
+    for key, value in figures.items():
+        if key in NOT_NOTES:
+            continue
+        if key in REGISTERS and value is None:
+            missing.append(REGISTERS[key])
+        elif key == "levels" and isinstance(value, list):
+            notes.append((NOTE_LABELS[key], _cell(value, "level")))
+        elif value is not None and not isinstance(value, dict | list):
+            notes.append((NOTE_LABELS.get(key, key.replace("_", " ")), _cell(value)))
+    return notes, missing
+
+
+def figures_table(bulletin) -> FiguresTable:
+    """The bulletin's figures as columns and rows of text, in rank order when ranked.
+
+    Known keys come first in a fixed order with their labels; unknown keys follow under
+    their own names; a missing or null value shows as "—". Never raises on odd data.
+    """
+    figures = bulletin.figures
+    rows = sorted(_rows_of(figures), key=_rank_key)
+    table = FiguresTable()
+    if isinstance(figures, dict):
+        table.notes, table.missing = _notes(figures)
+    if not rows:
+        return table
+    seen = dict.fromkeys(k for row in rows for k in row if isinstance(k, str))
+    keys = ["institution", *(k for k in KNOWN_COLUMNS if k != "institution" and k in seen),
+            *(k for k in seen if k not in KNOWN_COLUMNS and k not in HIDDEN_KEYS)]
+    table.columns = [(k, KNOWN_COLUMNS.get(k, k.replace("_", " ")), _numeric(rows, k))
+                     for k in keys]
+    names = _names(rows)
+    table.rows = [[_name(row, names) if k == "institution" else _cell(row.get(k), k)
+                   for k in keys] for row in rows]
+    totals = figures.get(TOTALS) if isinstance(figures, dict) else None
+    if isinstance(totals, dict):
+        table.totals = [_("Total") if k == "institution" else
+                        (_cell(totals[k], k) if k in totals else "") for k in keys]
+    return table
+
+
+# --- writing ----------------------------------------------------------------------
+
+def _commentary(value) -> str | None:
+    value = (value if isinstance(value, str) else "").strip()
+    if len(value) > MAX_COMMENTARY:
+        raise Invalid({"commentary": [_("At most %(max)d characters.", max=MAX_COMMENTARY)]})
+    return value or None
+
+
+def save_commentary(bulletin_id: int, *, actor, version: int | None,
+                    commentary: str | None) -> Bulletin:
+    """Save the draft's commentary without publishing (no history event).
+
+    Raises NotFound, NotPermitted (bulletin_publish), GuardFailed (already published),
+    Invalid (too long), StaleObject (changed since `version` was read).
+    """
+    bulletin = get_bulletin(bulletin_id, actor)
+    policy.check("bulletin_publish", actor, bulletin)
+    commentary = _commentary(commentary)
+    try:
+        locked = db.session.execute(
+            sa.select(Bulletin).where(Bulletin.id == bulletin.id).with_for_update()
+            .execution_options(populate_existing=True)).scalar_one()
+        if locked.state != "draft":
+            raise GuardFailed([_("The bulletin is published; its commentary can no longer "
+                                 "be changed.")])
+        if version is None or locked.version != version:
+            raise StaleObject(locked.state, locked.version)
+        locked.commentary = commentary
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        current = db.session.get(Bulletin, bulletin_id)
+        raise StaleObject(current.state, current.version) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return locked
+
+
+def publish_bulletin(bulletin_id: int, *, actor, version: int | None,
+                     commentary: str | None, comment: str | None = None) -> HistoryEvent:
+    """Publish the draft with this commentary (saved in the same transaction); the
+    campaign's institutions see it from then on. See binding.apply for the errors;
+    Invalid for a commentary that is too long."""
+    bulletin = get_bulletin(bulletin_id, actor)
+    commentary = _commentary(commentary)
+    return binding.apply(bulletin, "publish", actor=actor, version=version, comment=comment,
+                         changes={"commentary": commentary})
