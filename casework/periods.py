@@ -95,12 +95,12 @@ def reminders_due(due: date, days: Iterable[int], today: date, catch_up_days: in
                   not_before: date | None = None) -> list[int]:
     """The reminders ("d days before `due`") that should exist by `today`.
 
-    A reminder is due once its date (due − d) has come, is sent late after downtime for
-    up to `catch_up_days`, and is never sent once `due` has passed, nor for a date before
-    `not_before` (before the order or report existed). Returns the d's, largest first.
+    A reminder is due once its date (due − d) has come, and is created late after
+    downtime for up to `catch_up_days` — even when `due` has passed meanwhile, so that a
+    catch-up leaves the records as daily runs would have (such a late one is not
+    e-mailed: see `worth_mailing`) — but never for a date before `not_before` (before the
+    order or report existed). Returns the d's, largest first.
     """
-    if due < today:
-        return []
     wanted = []
     for d in sorted(set(days), reverse=True):
         on = due - timedelta(days=d)
@@ -108,6 +108,11 @@ def reminders_due(due: date, days: Iterable[int], today: date, catch_up_days: in
                 not_before is None or on >= not_before):
             wanted.append(d)
     return wanted
+
+
+def worth_mailing(due: date, today: date) -> bool:
+    """A reminder created after its due date passed (a catch-up) stays in the inbox only."""
+    return due >= today
 
 
 def day_list(value: str | Iterable[int] | None) -> tuple[int, ...]:

@@ -79,11 +79,14 @@ def _advance(campaign_id: int, title, steps) -> dict:
                 reasons = [str(m) for m in refused[row.id]]
                 blocked.append({"case_id": row.id, "institution": row.name,
                                 "trigger": trigger, "reasons": reasons})
+                # Kept as msgid and values, so each reader gets them in their language.
+                explained = [{"template": getattr(m, "template", str(m)),
+                              "params": getattr(m, "params", {})} for m in refused[row.id]]
                 notices += [Notice(u, f"case:{row.id}:blocked:{trigger}:{phase_start.isoformat()}",
                                    "case_phase_blocked",
                                    {"campaign": title, "institution": name(row.name, row.name_en),
                                     "trigger": trigger, "phase_start": phase_start.isoformat(),
-                                    "reasons": reasons},
+                                    "reasons": explained},
                                    f"/cases/{row.id}")
                             for u in coordinators.get(row.institution_id, ())]
             notify(notices)

@@ -96,8 +96,20 @@ class Params:
             value = [value]
         if not isinstance(value, list):
             raise BadParams(name)
-        # The guards explain themselves in English msgids; unknown text passes unchanged.
-        return [_(str(reason)) for reason in value if reason]
+        # The guards explain themselves in English msgids with values
+        # ({"template", "params"}); plain text passes through gettext unchanged.
+        shown = []
+        for reason in value:
+            if isinstance(reason, dict) and isinstance(reason.get("template"), str):
+                params = reason.get("params") if isinstance(reason.get("params"), dict) else {}
+                template = reason["template"]
+                try:
+                    shown.append(_(template, **params))
+                except (KeyError, TypeError, ValueError):
+                    shown.append(template)
+            elif reason:
+                shown.append(_(str(reason)))
+        return shown
 
 
 # --- one function per kind: Params -> (subject, text) -----------------------------

@@ -25,6 +25,7 @@ class Notice:
     kind: str
     params: dict
     link: str | None = None
+    mail: bool = True  # False: inbox only (e.g. a reminder caught up after its date)
 
 
 def notify(notices: Iterable[Notice]) -> int:
@@ -45,7 +46,7 @@ def notify(notices: Iterable[Notice]) -> int:
         .where(User.id.in_({n.user_id for n in notices}))).all())
     new = [Notification(user_id=n.user_id, key=n.key, kind=n.kind, params=n.params,
                         link=n.link,
-                        email_status="pending" if wants_mail.get(n.user_id) else "skipped")
+                        email_status="pending" if n.mail and wants_mail.get(n.user_id) else "skipped")
            for n in notices if (n.user_id, n.key) not in existing]
     db.session.add_all(new)
     return len(new)

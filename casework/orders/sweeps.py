@@ -205,14 +205,18 @@ def deadline_reminders(at: datetime) -> dict:
     orders = created = 0
     if not days:
         return {"today": today.isoformat(), "orders": 0, "notifications": 0}
-    select = _order_rows(Order.state.in_(AWAITING_SUBMISSION), Order.deadline >= today,
+    # Overdue and escalated too: a catch-up after downtime recreates the reminders an
+    # order had before its deadline passed.
+    select = _order_rows(Order.state.in_((*AWAITING_SUBMISSION, "overdue", "escalated")),
+                         Order.deadline >= today - timedelta(days=catch_up),
                          Order.deadline <= today + timedelta(days=max(days)))
     for rows in keyset_chunks(select, Order.id):
         orders += len(rows)
         users = institution_user_ids({r.institution_id for r in rows})
         created += notify(
             Notice(u, f"order:{r.id}:reminder:{d}:{r.deadline.isoformat()}",
-                   "order_deadline_reminder", {**_params(r), "days": d}, f"/orders/{r.id}")
+                   "order_deadline_reminder", {**_params(r), "days": d}, f"/orders/{r.id}",
+                   mail=periods.worth_mailing(r.deadline, today))
             for r in rows
             for d in periods.reminders_due(r.deadline, days, today, catch_up, r.issued_on)
             for u in users.get(r.institution_id, ()))

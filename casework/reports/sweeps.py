@@ -134,13 +134,14 @@ def progress_reports(at: datetime) -> dict:
     catch_up = current_app.config["CATCH_UP_DAYS"]
     reminders = 0
     if days:
-        select = _report_rows(Report.state.in_(AWAITING_SUBMISSION), Report.due_on >= today,
+        select = _report_rows(Report.state.in_((*AWAITING_SUBMISSION, "overdue")),
+                              Report.due_on >= today - timedelta(days=catch_up),
                               Report.due_on <= today + timedelta(days=max(days)))
         for rows in keyset_chunks(select, Report.id):
             users = institution_user_ids({r.institution_id for r in rows})
             new = notify(
                 Notice(u, f"report:{r.id}:reminder:{d}", "report_due", {**_params(r), "days": d},
-                       f"/reports/{r.id}")
+                       f"/reports/{r.id}", mail=periods.worth_mailing(r.due_on, today))
                 for r in rows
                 for d in periods.reminders_due(r.due_on, days, today, catch_up, r.period_start)
                 for u in users.get(r.institution_id, ()))
@@ -192,7 +193,8 @@ def supervision_report_reminders(at: datetime) -> dict:
                            {"campaign": name(cadence.title, cadence.title_en),
                             "month": month.label,
                             "due_on": due.isoformat(), "days": d},
-                           f"/campaigns/{cadence.campaign_id}")
+                           f"/campaigns/{cadence.campaign_id}",
+                           mail=periods.worth_mailing(due, today))
                     for u in inspectors.get(cadence.region_id, ())]
     sent = notify(notices)
     db.session.commit()

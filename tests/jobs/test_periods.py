@@ -81,14 +81,18 @@ def test_due_day_31_and_no_due_day():
     assert periods.last_day(2100, 2) == D(2100, 2, 28)  # not a leap year
 
 
-def test_reminders_due_from_their_day_with_catch_up_never_after_the_due_date():
+def test_reminders_due_from_their_day_with_catch_up():
     due = D(2022, 3, 15)
     days = (7, 3, 1)
     assert periods.reminders_due(due, days, D(2022, 3, 7), 31) == []
     assert periods.reminders_due(due, days, D(2022, 3, 8), 31) == [7]
     assert periods.reminders_due(due, days, D(2022, 3, 12), 31) == [7, 3]
     assert periods.reminders_due(due, days, D(2022, 3, 15), 31) == [7, 3, 1]
-    assert periods.reminders_due(due, days, D(2022, 3, 16), 31) == []  # deadline passed
+    # After the deadline a catch-up still records them (as daily runs would have), but
+    # they are not worth an e-mail any more.
+    assert periods.reminders_due(due, days, D(2022, 3, 16), 31) == [7, 3, 1]
+    assert periods.worth_mailing(due, D(2022, 3, 15)) is True
+    assert periods.worth_mailing(due, D(2022, 3, 16)) is False
     # Catch-up window: a reminder whose day is more than CATCH_UP_DAYS ago is not sent.
     assert periods.reminders_due(due, days, D(2022, 3, 14), 2) == [3, 1]
     # Nothing dated before the thing existed.

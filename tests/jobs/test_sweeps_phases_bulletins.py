@@ -78,7 +78,12 @@ def test_consolidation_blocked_by_an_overdue_order_is_reported_not_forced(
     assert note.params == {"campaign": {"zh_CN": "测试专项行动", "en": "Test campaign"},
                            "institution": "中宁县人民医院", "trigger": "start_consolidation",
                            "phase_start": "2022-12-01",
-                           "reasons": ["Orders overdue or escalated: 〔2022〕007号."]}
+                           "reasons": [{"template": "Orders overdue or escalated: %(orders)s.",
+                                        "params": {"orders": "〔2022〕007号"}}]}
+    # ...which the inbox shows in the reader's language (zh_CN by default).
+    from casework.notifications.kinds import render_in
+
+    assert "以下整改通知已逾期或已升级督办：〔2022〕007号。" in render_in("zh_CN", note.kind, note.params).text
     # Still blocked the next day: reported again, notified once.
     assert sweeps.phase_changes(local(date(2022, 12, 2)))["blocked"] == 1
     assert len(sent(db)) == 2

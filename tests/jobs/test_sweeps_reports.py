@@ -232,6 +232,9 @@ def test_supervision_reminders_by_the_30th_february_on_its_last_day(db, world, i
     created = _reminder_days(db, clock, date(2022, 1, 20), date(2022, 3, 31))
     c = campaign.id
     assert created == {
+        # The first run looks back CATCH_UP_DAYS: December's, recorded on that day.
+        f"supervision:{c}:2021-12:reminder:5": date(2022, 1, 20),
+        f"supervision:{c}:2021-12:reminder:1": date(2022, 1, 20),
         f"supervision:{c}:2022-01:reminder:5": date(2022, 1, 25),
         f"supervision:{c}:2022-01:reminder:1": date(2022, 1, 29),
         f"supervision:{c}:2022-02:reminder:5": date(2022, 2, 23),   # due 28 February
@@ -257,7 +260,9 @@ def test_supervision_reminders_in_a_leap_february(db, world, clock):
                                                    ends_on=date(2024, 12, 31)),
                            "supervision_report", "monthly", due_day=30)
     created = _reminder_days(db, clock, date(2024, 2, 20), date(2024, 2, 29), at_hour=9)
-    assert created == {f"supervision:{campaign.id}:2024-02:reminder:5": date(2024, 2, 24),
+    assert created == {f"supervision:{campaign.id}:2024-01:reminder:5": date(2024, 2, 20),
+                       f"supervision:{campaign.id}:2024-01:reminder:1": date(2024, 2, 20),
+                       f"supervision:{campaign.id}:2024-02:reminder:5": date(2024, 2, 24),
                        f"supervision:{campaign.id}:2024-02:reminder:1": date(2024, 2, 28)}
 
 
