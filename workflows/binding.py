@@ -106,6 +106,26 @@ def apply(row, trigger: str, *, actor, version: int | None, comment: str | None 
         raise
 
 
+def apply_listed(row, trigger: str, listed: tuple[str, ...], *, actor, version: int | None,
+                 comment: str | None = None, max_comment: int = 5000) -> HistoryEvent:
+    """apply() for a trigger a page fires from a plain button with a comment.
+
+    Only the `listed` triggers come this way (the others carry more and have their own
+    services); any other is an IllegalTrigger naming the listed ones the actor may fire.
+    """
+    if trigger not in listed:
+        raise IllegalTrigger(trigger, row.state,
+                             [t for t in available_triggers(row, actor) if t in listed],
+                             row.workflow)
+    if comment and len(comment) > max_comment:
+        from flask_babel import gettext as _
+
+        from casework.errors import Invalid
+
+        raise Invalid({"comment": [_("At most %(max)d characters.", max=max_comment)]})
+    return apply(row, trigger, actor=actor, version=version, comment=comment)
+
+
 def record(row, event_name: str, *, actor, comment: str | None = None,
            data: dict | None = None) -> HistoryEvent:
     """Add a history entry that is not a state change (an extension request, a deadline

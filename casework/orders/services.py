@@ -242,16 +242,9 @@ SIMPLE_TRIGGERS = ("acknowledge", "verify", "return", "escalate", "cancel")
 def fire_order(order_id: int, trigger: str, *, actor, version: int | None,
                comment: str | None = None) -> HistoryEvent:
     """Fire acknowledge / verify / return / escalate / cancel; see binding.apply."""
-    order = get_order(order_id, actor)
-    if trigger not in SIMPLE_TRIGGERS:
-        from casework.errors import IllegalTrigger
-
-        raise IllegalTrigger(trigger, order.state,
-                             [t for t in available_triggers(order, actor)
-                              if t in SIMPLE_TRIGGERS], order_workflow.NAME)
-    if comment and len(comment) > MAX_TEXT:
-        raise Invalid({"comment": [_("At most %(max)d characters.", max=MAX_TEXT)]})
-    return binding.apply(order, trigger, actor=actor, version=version, comment=comment)
+    return binding.apply_listed(get_order(order_id, actor), trigger, SIMPLE_TRIGGERS,
+                                actor=actor, version=version, comment=comment,
+                                max_comment=MAX_TEXT)
 
 
 def submit_rectification(order_id: int, *, actor, version: int | None, report: str | None,

@@ -346,11 +346,6 @@ def fire_report(report_id: int, trigger: str, *, actor, version: int | None,
     Raises IllegalTrigger for any other trigger, Invalid for a comment that is too long,
     and the binding's errors. Returns the history event.
     """
-    report = get_report(report_id, actor)
-    if trigger not in REVIEW_TRIGGERS:
-        raise IllegalTrigger(trigger, report.state,
-                             [t for t in available_triggers(report, actor)
-                              if t in REVIEW_TRIGGERS], report_workflow.NAME)
-    if comment and len(comment) > MAX_NEXT_STEPS:
-        raise Invalid({"comment": [_("At most %(max)d characters.", max=MAX_NEXT_STEPS)]})
-    return binding.apply(report, trigger, actor=actor, version=version, comment=comment)
+    return binding.apply_listed(get_report(report_id, actor), trigger, REVIEW_TRIGGERS,
+                                actor=actor, version=version, comment=comment,
+                                max_comment=MAX_NEXT_STEPS)

@@ -13,13 +13,12 @@ done by tapping through the real pages, in real time (deadlines lie ahead).
 """
 
 import re
-import struct
-import zlib
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
+from sample_files import PDF_BYTES, png_bytes
 
 from browser.conftest import SCREENSHOTS
 from browser.test_role_journeys import log_in, log_out, zh
@@ -32,25 +31,10 @@ REQUIREMENTS = ["一、立即开展自查，建立医药代表接待登记制度
 DESCRIPTION = "药剂科未落实医药代表接待登记，发现回扣线索未核查"
 LEGAL_BASIS = "《医疗机构工作人员廉洁从业九项准则》第三条"
 RETURN_REASON = "登记台账缺少三月份记录，请补充后重新提交"
-# A small but valid PDF: the upload check looks at the content, not the name.
-PDF_BYTES = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-             b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 
-def png_bytes(width=160, height=120) -> bytes:
-    """A real PNG (stripes, so that the thumbnail is visibly a picture)."""
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    rows = b"".join(
-        b"\x00" + b"".join(bytes((200, 60, 40) if (x // 20 + y // 20) % 2 else (240, 220, 90))
-                           for x in range(width))
-        for y in range(height))
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+def stripes_png() -> bytes:
+    return png_bytes(width=160, height=120, stripes=True)
 
 
 def cn_date(d: date) -> str:
@@ -152,7 +136,7 @@ def test_order_from_finding_to_closed(page, shot, app, db, world):
     other_order_id = another_open_order(db, world)
     inspector, institution = world.users["inspector"], world.users["institution"]
     today = clock.today()
-    photo = png_bytes()
+    photo = stripes_png()
 
     # --- the inspector: inspection, finding with a photo, finalised -------------------
     log_in(page, inspector)
@@ -340,7 +324,7 @@ def test_order_from_finding_to_closed(page, shot, app, db, world):
     submit = page.locator("form[data-trigger=submit]")
     submit.locator("#report").fill("已补充三月份登记记录，台账照片见附件。")
     submit.locator("#files-camera").set_input_files(
-        {"name": "台账照片.png", "mimeType": "image/png", "buffer": png_bytes(120, 90)})
+        {"name": "台账照片.png", "mimeType": "image/png", "buffer": png_bytes(width=120, height=90, stripes=True)})
     sent = {name: submit.locator(f"input[name={name}]").get_attribute("value")
             for name in ("csrf_token", "version", "request_key")}
     shot(page, "order-journey-institution-returned")
@@ -350,7 +334,7 @@ def test_order_from_finding_to_closed(page, shot, app, db, world):
     # The same POST again (a retry after a lost answer): the first one's result, no copy.
     retry = page.request.post(f"/orders/{order_id}/submit", multipart={
         **sent, "report": "已补充三月份登记记录，台账照片见附件。",
-        "files": {"name": "台账照片.png", "mimeType": "image/png", "buffer": png_bytes(120, 90)},
+        "files": {"name": "台账照片.png", "mimeType": "image/png", "buffer": png_bytes(width=120, height=90, stripes=True)},
     })
     assert retry.ok, retry.status
     assert submissions(db, order_id) == 2

@@ -1,14 +1,13 @@
 """Inspection services: start, record, edit until finalised, then amend only."""
 
 import io
-import struct
 import uuid
-import zlib
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sample_files import HTML_AS_JPG, PDF_BYTES, png_bytes
 
 from casework import clock
 from casework.errors import GuardFailed, Invalid, NotFound, NotPermitted, StaleObject
@@ -17,19 +16,7 @@ from casework.inspections import services
 from casework.inspections.models import Finding, FindingAmendment, Inspection
 from casework.storage import get_storage
 
-
-def png_bytes() -> bytes:
-    """A real 1×1 PNG."""
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
-
-
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-       b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
-HTML_AS_JPG = b"<!doctype html><html><script>alert(1)</script></html>"
+PDF = PDF_BYTES
 
 
 def stored_files(app) -> list[Path]:

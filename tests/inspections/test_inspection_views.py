@@ -3,13 +3,12 @@ double posts, 422s that keep the input, locking after finalising, constant queri
 
 import io
 import re
-import struct
 import uuid
-import zlib
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sample_files import HTML_AS_JPG, PDF_BYTES, png_bytes
 
 from casework import clock
 from casework.evidence.models import Attachment
@@ -17,19 +16,7 @@ from casework.inspections import services
 from casework.inspections.models import Finding, FindingAmendment, Inspection
 from conftest import CSRF_RE
 
-
-def png_bytes() -> bytes:
-    """A real 1×1 PNG."""
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
-
-
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-       b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
-HTML_AS_JPG = b"<!doctype html><html><script>alert(1)</script></html>"
+PDF = PDF_BYTES
 
 
 def token(client, path):

@@ -6,13 +6,12 @@ the view tests of this folder as well.
 """
 
 import io
-import struct
-import zlib
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sample_files import PDF_BYTES, png_bytes  # noqa: F401  (re-exported)
 
 from casework import clock as app_clock
 from casework import policy
@@ -31,22 +30,8 @@ RULE_20_WORKING_DAYS = {"kind": "working_days", "value": 20}
 
 
 # --- helpers shared with the view tests ---------------------------------------------
+# (png_bytes and PDF_BYTES come from tests/sample_files.py and are re-exported here)
 
-def png_bytes(colour=(200, 60, 40), size=24) -> bytes:
-    """A real (tiny, one-colour) PNG, so that browsers can show the thumbnails."""
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    row = b"\x00" + bytes(colour) * size
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * size))
-            + chunk(b"IEND", b""))
-
-
-PDF_BYTES = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-             b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 
 def photo(name="整改后照片.png"):

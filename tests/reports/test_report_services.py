@@ -7,14 +7,13 @@ life). The helpers at the top are imported by the view tests of this folder.
 """
 
 import io
-import struct
-import zlib
 from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask_babel import gettext
+from sample_files import PDF_BYTES, png_bytes  # noqa: F401  (re-exported)
 
 from casework import policy
 from casework.errors import (
@@ -39,20 +38,6 @@ FIGURES = {"self_inspections": "3", "problems_found": "5", "problems_rectified":
 
 # --- helpers shared with the view tests ---------------------------------------------
 
-def png_bytes(colour=(40, 120, 200), size=24) -> bytes:
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    row = b"\x00" + bytes(colour) * size
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * size))
-            + chunk(b"IEND", b""))
-
-
-PDF_BYTES = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-             b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 
 def photo(name="自查照片.png"):
