@@ -407,3 +407,12 @@ def personal_data_accesses(complaint, actor) -> list[PersonalDataAccess]:
         sa.select(PersonalDataAccess).where(PersonalDataAccess.complaint_id == complaint.id)
         .options(joinedload(PersonalDataAccess.user)).order_by(PersonalDataAccess.id.desc())))
 
+
+
+def may_register(actor) -> bool:
+    """Whether the actor may register complaints at all (about some institution or none)."""
+    if policy.allows("complaint_register", actor, None):
+        return True
+    first = db.session.scalar(policy.visible_institutions(
+        sa.select(Institution), actor, Institution).limit(1))
+    return first is not None and policy.allows("complaint_register", actor, first)
