@@ -144,8 +144,9 @@ def reveal(complaint_id):
 # --- public pages -------------------------------------------------------------------
 
 def _small_request():
-    """Public forms take a few kilobytes of text: refuse more before reading the body,
-    then check CSRF (exempted from the global check, which would read it first)."""
+    """Public forms take a few kilobytes of text: refuse more before anything reads the
+    body (so before the form is built), then check CSRF, exempted from the global check
+    only because that check would read the body first."""
     request.max_content_length = current_app.config["COMPLAINT_FORM_MAX_BYTES"]
     csrf.protect()
 
@@ -154,10 +155,11 @@ def _small_request():
 @csrf.exempt
 @limiter.limit(lambda: current_app.config["COMPLAINT_FORM_RATE_LIMIT"], methods=["POST"])
 def public_new():
+    if request.method == "POST":
+        _small_request()
     form = forms.PublicComplaintForm(meta={"csrf": False})
     errors = {}
     if request.method == "POST":
-        _small_request()
         try:
             complaint = services.submit_public_complaint(
                 category=form.category.data, description=form.description.data,
@@ -177,10 +179,11 @@ def public_new():
 @csrf.exempt
 @limiter.limit(lambda: current_app.config["COMPLAINT_TRACK_RATE_LIMIT"], methods=["POST"])
 def public_track():
+    if request.method == "POST":
+        _small_request()
     form = forms.TrackForm(meta={"csrf": False})
     status, found, not_found = 200, None, False
     if request.method == "POST":
-        _small_request()
         try:
             found = services.public_status(form.code.data)
         except NotFound:
