@@ -108,6 +108,15 @@ class Config:
         if t.strip()
     )
 
+    # Complaints and tip-offs (casework/complaints/).
+    COMPLAINT_HANDLING_DAYS = _int("COMPLAINT_HANDLING_DAYS", 15)  # calendar days
+    COMPLAINT_FORM_RATE_LIMIT = os.environ.get("COMPLAINT_FORM_RATE_LIMIT", "5 per hour")
+    COMPLAINT_TRACK_RATE_LIMIT = os.environ.get("COMPLAINT_TRACK_RATE_LIMIT", "30 per hour")
+    COMPLAINT_FORM_MAX_BYTES = _int("COMPLAINT_FORM_MAX_BYTES", 32 * 1024)  # whole request
+    # Fernet key(s) for complainants' personal data, comma-separated: the first encrypts,
+    # all decrypt (rotation). Unset: derived from SECRET_KEY (development and tests only).
+    PERSONAL_DATA_KEY = os.environ.get("PERSONAL_DATA_KEY")
+
 
 class DevelopmentConfig(Config):
     DEBUG = False
@@ -132,6 +141,15 @@ class ProductionConfig(Config):
             raise RuntimeError(
                 "SECRET_KEY must be set in the environment in production "
                 "(CASEWORK_ENV=production)."
+            )
+        if not cls.PERSONAL_DATA_KEY:
+            import logging
+
+            logging.getLogger("casework.config").warning(
+                "PERSONAL_DATA_KEY is not set: complainants' personal data is encrypted "
+                "with a key derived from SECRET_KEY, so changing SECRET_KEY makes it "
+                "unreadable. Generate a key with `python -c \"from cryptography.fernet "
+                "import Fernet; print(Fernet.generate_key().decode())\"` and set it."
             )
 
 

@@ -10,6 +10,11 @@ from casework.campaigns.models import (  # noqa: F401
     ReportingCadence,
 )
 from casework.cases.models import InspectionCase  # noqa: F401
+from casework.complaints.models import (  # noqa: F401
+    ComplainantDetails,
+    Complaint,
+    PersonalDataAccess,
+)
 from casework.evidence.models import Attachment  # noqa: F401
 from casework.history.models import HistoryEvent  # noqa: F401
 from casework.inspections.models import Finding, FindingAmendment, Inspection  # noqa: F401

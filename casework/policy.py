@@ -236,6 +236,82 @@ def bulletin_publish(user, bulletin) -> bool:
     return _role(user) == "coordinator" and _regions_overlap(user, bulletin.campaign.region)
 
 
+# --- complaints -------------------------------------------------------------------
+
+# A complaint about no institution (a public one naming it only in words) is for the
+# city (or province) level until someone takes it on.
+TOP_LEVELS = ("province", "city")
+
+
+def _complaint_in_reach(user, complaint) -> bool:
+    if complaint.institution_id is not None:
+        return in_jurisdiction(user, complaint.institution)
+    return user.region is not None and user.region.level in TOP_LEVELS
+
+
+def _complaint_coordinator(user, complaint) -> bool:
+    return _role(user) == "coordinator" and _complaint_in_reach(user, complaint)
+
+
+def _complaint_handler(user, complaint) -> bool:
+    return (_role(user) in ("inspector", "coordinator") and complaint.handler_id is not None
+            and complaint.handler_id == user.id)
+
+
+def complaint_view(user, complaint) -> bool:
+    """Officers and viewers whose jurisdiction holds the complaint, and its handler.
+    Institutions never see complaints, not even those about themselves."""
+    if _role(user) not in REGION_ROLES:
+        return False
+    return _complaint_in_reach(user, complaint) or _complaint_handler(user, complaint)
+
+
+def complaint_register(user, institution=None) -> bool:
+    """Register a complaint received by hotline, SMS, letter or visit (`institution` the
+    one complained about, or None)."""
+    if _role(user) not in ("coordinator", "inspector") or user.region is None:
+        return False
+    if institution is None:
+        return user.region.level in TOP_LEVELS
+    return in_jurisdiction(user, institution)
+
+
+def complaint_assign(user, complaint) -> bool:
+    return _complaint_coordinator(user, complaint)
+
+
+def complaint_investigate(user, complaint) -> bool:
+    return _complaint_handler(user, complaint) or _complaint_coordinator(user, complaint)
+
+
+def complaint_conclude(user, complaint) -> bool:
+    return _complaint_handler(user, complaint) or _complaint_coordinator(user, complaint)
+
+
+def complaint_reply(user, complaint) -> bool:
+    return _complaint_handler(user, complaint) or _complaint_coordinator(user, complaint)
+
+
+def complaint_close(user, complaint) -> bool:
+    return _complaint_coordinator(user, complaint)
+
+
+def complaint_transfer(user, complaint) -> bool:
+    return _complaint_coordinator(user, complaint)
+
+
+def complaint_personal_data_view(user, complaint) -> bool:
+    """The complainant's name, phone and ID number: the coordinators in reach and the
+    assigned handler; everyone else sees them masked."""
+    return _complaint_coordinator(user, complaint) or _complaint_handler(user, complaint)
+
+
+def complaint_handler_eligible(user, complaint) -> bool:
+    """Whether `user` can be made the complaint's handler."""
+    return (getattr(user, "active", False) and getattr(user, "role", None)
+            in ("inspector", "coordinator") and _complaint_in_reach(user, complaint))
+
+
 # --- the scheduler --------------------------------------------------------------
 
 def jobs_view(user, _obj=None) -> bool:
@@ -295,6 +371,25 @@ def visible_institutions(query, user, institution_entity):
             Region.path.startswith(user.region.path, autoescape=True)
         )
     return query.where(sa.false())
+
+
+def visible_complaints(query, user, complaint_entity):
+    """Limit a complaint query to those the user may see (see complaint_view)."""
+    from casework.institutions.models import Institution, Region
+
+    role = _role(user)
+    if role not in REGION_ROLES or user.region is None:
+        return query.where(sa.false())
+    institution, region = aliased(Institution), aliased(Region)
+    reach = sa.and_(complaint_entity.institution_id.is_not(None),
+                    complaint_entity.institution_id.in_(
+                        sa.select(institution.id).join(region, region.id == institution.region_id)
+                        .where(region.path.startswith(user.region.path, autoescape=True))))
+    if user.region.level in TOP_LEVELS:
+        reach = sa.or_(reach, complaint_entity.institution_id.is_(None))
+    if role in ("inspector", "coordinator"):
+        reach = sa.or_(reach, complaint_entity.handler_id == user.id)
+    return query.where(reach)
 
 
 def visible_campaigns(query, user, campaign_entity):

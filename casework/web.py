@@ -113,6 +113,8 @@ def nav_items() -> list[tuple[str, str, str, bool]]:
                       "bi-list-check", True))
     if role in ("institution", "coordinator", "viewer"):
         items.append(("reports.index", _l("Progress reports"), "bi-journal-text", True))
+    if role in ("coordinator", "inspector", "viewer"):
+        items.append(("complaints.index", _l("Complaints"), "bi-chat-left-dots", False))
     if role in ("coordinator", "viewer"):
         items.append(("bulletins.index", _l("Bulletins"), "bi-megaphone", False))
     if role == "admin":

@@ -96,9 +96,13 @@ def test_every_post_route_refuses_a_request_without_csrf_token(app, client, logi
     assert 'data-state="mobilisation"' in client.get(f"/cases/{case.id}").get_data(as_text=True)
 
 
+# Pages anyone may open: the login page and the public complaint form and tracking.
+PUBLIC_ENDPOINTS = {"users.login", "complaints.public_new", "complaints.public_track"}
+
+
 def test_every_page_requires_login(app, client, world, db):
     world.make_case(db)
-    rules = [r for r in _rules(app, "GET") if r.endpoint != "users.login"]
+    rules = [r for r in _rules(app, "GET") if r.endpoint not in PUBLIC_ENDPOINTS]
     assert {r.endpoint for r in rules} >= {"dashboard.index", "cases.index", "cases.detail",
                                            "campaigns.index", "users.index"}
     for rule in rules:
@@ -112,6 +116,13 @@ def test_every_page_requires_login(app, client, world, db):
 
 def test_login_page_is_public(client):
     assert client.get("/login").status_code == 200
+
+
+def test_public_complaint_pages_need_no_login_and_show_no_staff_navigation(client, db):
+    for path in ("/public/complaints/new", "/public/complaints/track"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "navbar" not in response.get_data(as_text=True)
 
 
 # --- escaping ---------------------------------------------------------------------

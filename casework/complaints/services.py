@@ -1,0 +1,418 @@
+"""Complaints and tip-offs: intake (staff and the public form), the complaint machine,
+and the complainant's personal data (encrypted, masked, every reveal logged)."""
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from casework import clock, policy
+from casework.complaints import personal_data as pd
+from casework.complaints.models import (
+    CATEGORIES,
+    CHANNELS,
+    ComplainantDetails,
+    Complaint,
+    PersonalDataAccess,
+)
+from casework.errors import IllegalTrigger, Invalid, NotFound
+from casework.extensions import db
+from casework.history.models import HistoryEvent
+from casework.institutions.models import Institution
+from casework.labels import state_label
+from casework.pagination import Page, paginate
+from casework.users.models import User
+from casework.workdays import services as workdays
+from workflows import binding
+from workflows import complaint as complaint_workflow
+
+MAX_DESCRIPTION = 5000
+PUBLIC_MAX_DESCRIPTION = 3000
+MAX_NAMED = 200
+MAX_NAME = 50
+MAX_TEXT = 5000
+# No 0/O, 1/I/L: a code read out over the phone must not be misheard.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 12
+
+
+# --- helpers ----------------------------------------------------------------------
+
+def _text(value, field, errors, *, required_msg=None, limit=MAX_TEXT):
+    value = (value or "").strip()
+    if not value:
+        if required_msg:
+            errors[field] = [required_msg]
+        return None
+    if len(value) > limit:
+        errors[field] = [_("At most %(max)d characters.", max=limit)]
+    return value
+
+
+def new_tracking_code() -> str:
+    """12 characters from 31 (about 2⁵⁹ codes): random, not guessable, nothing personal."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(value: str | None) -> str:
+    """What the complainant typed (any case, spaces or dashes) as a stored code."""
+    return re.sub(r"[^A-Z0-9]", "", (value or "").upper())[:32]
+
+
+def format_code(code: str) -> str:
+    """ABCD-EFGH-JKMN: easier to copy down."""
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def _deadline(received_on: date) -> date:
+    days = current_app.config["COMPLAINT_HANDLING_DAYS"]
+    return workdays.compute_deadline({"kind": "calendar_days", "value": days}, received_on).date
+
+
+def _personal_data(name, phone, id_number, anonymous, errors, *, required: bool):
+    """Validated (name, phone, id_number); anonymous complaints carry none."""
+    if anonymous:
+        return None, None, None
+    name = _text(name, "name", errors, limit=MAX_NAME,
+                 required_msg=_("Give the complainant's name, or mark the complaint as "
+                                "anonymous.") if required else None)
+    phone = pd.normalise_phone((phone or "").strip()) or None
+    if phone and not pd.valid_phone(phone):
+        errors["phone"] = [_("Enter a mobile number of 11 digits or a landline number with "
+                             "its area code.")]
+    elif required and not phone:
+        errors["phone"] = [_("Give a phone number so that the reply can reach the "
+                             "complainant, or mark the complaint as anonymous.")]
+    id_number = (id_number or "").strip().upper() or None
+    if id_number and not pd.valid_id_number(id_number):
+        errors["id_number"] = [_("This is not a valid 18-character resident ID number.")]
+    return name, phone, id_number
+
+
+def _details(complaint, name, phone, id_number) -> ComplainantDetails:
+    return ComplainantDetails(
+        complaint_id=complaint.id, name_enc=pd.encrypt(name), phone_enc=pd.encrypt(phone),
+        id_number_enc=pd.encrypt(id_number), name_masked=pd.mask_name(name),
+        phone_masked=pd.mask_phone(phone), id_number_masked=pd.mask_id_number(id_number))
+
+
+def _store(complaint: Complaint, name, phone, id_number) -> Complaint:
+    """Add the complaint and its details with a fresh tracking code and commit."""
+    for _attempt in range(5):
+        complaint.tracking_code = new_tracking_code()
+        try:
+            db.session.add(complaint)
+            db.session.flush()
+            db.session.add(_details(complaint, name, phone, id_number))
+            db.session.commit()
+            return complaint
+        except IntegrityError:
+            db.session.rollback()
+            found = _first_with_key(complaint.request_key)
+            if found:
+                return found
+            # A tracking code already taken (about never): draw again.
+            continue
+        except BaseException:
+            db.session.rollback()
+            raise
+    raise RuntimeError("no free tracking code after 5 attempts")
+
+
+def _first_with_key(request_key):
+    if not request_key:
+        return None
+    return db.session.scalar(sa.select(Complaint).where(Complaint.request_key == request_key))
+
+
+# --- intake -----------------------------------------------------------------------
+
+def register_complaint(*, actor, channel: str | None, category: str | None,
+                       description: str | None, institution_id: int | None = None,
+                       staff_named: str | None = None, received_on: date | None = None,
+                       anonymous: bool = False, name: str | None = None,
+                       phone: str | None = None, id_number: str | None = None,
+                       request_key: str | None = None) -> Complaint:
+    """Register a complaint received by hotline, SMS, letter, visit (or web) as `actor`.
+
+    Anonymous complaints carry no personal data; otherwise the complainant's name is
+    required and phone and ID number are checked when given. The handling deadline is
+    COMPLAINT_HANDLING_DAYS calendar days from `received_on` (today by default).
+    Idempotent on `request_key`. Raises Invalid (every problem at once), NotPermitted.
+    """
+    errors: dict[str, list[str]] = {}
+    institution = db.session.get(Institution, institution_id) if institution_id else None
+    if institution_id and institution is None:
+        errors["institution_id"] = [_("Choose an institution in your jurisdiction.")]
+    else:
+        # A district officer registers complaints about institutions of the district;
+        # one about no institution in particular is for the city.
+        policy.check("complaint_register", actor, institution)
+    if (found := _first_with_key(request_key)):
+        return found
+    if channel not in CHANNELS:
+        errors["channel"] = [_("Choose the channel the complaint came by.")]
+    if category not in CATEGORIES:
+        errors["category"] = [_("Choose a category.")]
+    description = _text(description, "description", errors, limit=MAX_DESCRIPTION,
+                        required_msg=_("Describe what the complaint is about."))
+    staff_named = _text(staff_named, "staff_named", errors, limit=MAX_NAMED)
+    today = clock.today()
+    received_on = received_on or today
+    if received_on > today:
+        errors["received_on"] = [_("The date received cannot be in the future.")]
+    name, phone, id_number = _personal_data(name, phone, id_number, anonymous, errors,
+                                            required=False)
+    if not anonymous and not name:
+        errors.setdefault("name", [_("Give the complainant's name, or mark the complaint "
+                                     "as anonymous.")])
+    if errors:
+        raise Invalid(errors)
+    complaint = Complaint(
+        channel=channel, category=category, description=description, institution=institution,
+        staff_named=staff_named, received_on=received_on, deadline=_deadline(received_on),
+        anonymous=bool(anonymous), registered_by_id=actor.id, request_key=request_key)
+    return _store(complaint, name, phone, id_number)
+
+
+def submit_public_complaint(*, category: str | None, description: str | None,
+                            institution_named: str | None = None,
+                            staff_named: str | None = None, anonymous: bool = False,
+                            name: str | None = None, phone: str | None = None,
+                            id_number: str | None = None) -> Complaint:
+    """A complaint from the public web form (no login). Returns it; its tracking_code is
+    what the complainant keeps. Everything is stored as plain text (pages escape it).
+    Not anonymous: name and phone are required (so that the reply can reach them).
+    Raises Invalid with every problem; nothing is stored then.
+    """
+    errors: dict[str, list[str]] = {}
+    if category not in CATEGORIES:
+        errors["category"] = [_("Choose a category.")]
+    description = _text(description, "description", errors, limit=PUBLIC_MAX_DESCRIPTION,
+                        required_msg=_("Describe what the complaint is about."))
+    institution_named = _text(institution_named, "institution_named", errors, limit=MAX_NAMED,
+                              required_msg=_("Name the institution the complaint is about."))
+    staff_named = _text(staff_named, "staff_named", errors, limit=MAX_NAMED)
+    name, phone, id_number = _personal_data(name, phone, id_number, anonymous, errors,
+                                            required=True)
+    if errors:
+        raise Invalid(errors)
+    today = clock.today()
+    complaint = Complaint(
+        channel="web", category=category, description=description,
+        institution_named=institution_named, staff_named=staff_named, received_on=today,
+        deadline=_deadline(today), anonymous=bool(anonymous))
+    return _store(complaint, name, phone, id_number)
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    """All the public tracking page shows: nothing personal, no staff or handler."""
+
+    state: str
+    state_label: str
+    received_on: date
+    reply: str | None
+
+
+def public_status(tracking_code: str | None) -> PublicStatus:
+    """The status of the complaint with this code; NotFound (the same for any wrong code)."""
+    code = normalise_code(tracking_code)
+    if len(code) != CODE_LENGTH:
+        raise NotFound()
+    row = db.session.execute(
+        sa.select(Complaint.state, Complaint.received_on, Complaint.reply)
+        .where(Complaint.tracking_code == code)).one_or_none()
+    if row is None:
+        raise NotFound()
+    state, received_on, reply = row
+    shown = reply if state in ("replied", "closed") else None
+    return PublicStatus(state, str(state_label(state, complaint_workflow.NAME)), received_on,
+                        shown)
+
+
+# --- reading ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ComplaintFilters:
+    state: str | None = None
+    category: str | None = None
+    channel: str | None = None
+
+
+def list_complaints(actor, filters: ComplaintFilters, *, page: int = 1,
+                    per_page: int = 50) -> Page:
+    """Complaints the actor may see (policy.visible_complaints): nearest deadline first
+    among the open ones, then the finished ones, newest first."""
+    finished = sa.case((Complaint.state.in_(("closed",)), 1), else_=0)
+    query = (sa.select(Complaint)
+             .options(joinedload(Complaint.institution), joinedload(Complaint.handler))
+             .order_by(finished, Complaint.deadline, Complaint.id.desc()))
+    query = policy.visible_complaints(query, actor, Complaint)
+    errors = {}
+    for field, allowed in (("state", complaint_workflow.STATES), ("category", CATEGORIES),
+                           ("channel", CHANNELS)):
+        value = getattr(filters, field)
+        if value:
+            if value not in allowed:
+                errors[field] = [_("Unknown value.")]
+            else:
+                query = query.where(getattr(Complaint, field) == value)
+    if errors:
+        raise Invalid(errors)
+    return paginate(query, page=page, per_page=per_page)
+
+
+def get_complaint(complaint_id: int, actor) -> Complaint:
+    """The complaint, if it exists and the actor may see it; NotFound otherwise."""
+    complaint = db.session.scalar(
+        sa.select(Complaint).where(Complaint.id == complaint_id).options(
+            joinedload(Complaint.institution).joinedload(Institution.region),
+            joinedload(Complaint.handler), joinedload(Complaint.registered_by)))
+    if complaint is None or not policy.allows("complaint_view", actor, complaint):
+        raise NotFound()
+    return complaint
+
+
+def complaint_history(complaint) -> list[HistoryEvent]:
+    return list(db.session.scalars(
+        sa.select(HistoryEvent)
+        .where(HistoryEvent.object_type == complaint_workflow.NAME,
+               HistoryEvent.object_id == complaint.id)
+        .options(joinedload(HistoryEvent.actor)).order_by(HistoryEvent.id)))
+
+
+def available_triggers(complaint, actor) -> list[str]:
+    return binding.available_triggers(complaint, actor)
+
+
+def handler_choices(complaint) -> list[User]:
+    """Active inspectors and coordinators who can take the complaint on."""
+    candidates = db.session.scalars(
+        sa.select(User).where(User.active.is_(True), User.role.in_(("inspector", "coordinator")))
+        .options(joinedload(User.region)).order_by(User.display_name, User.id)).all()
+    return [u for u in candidates if policy.allows("complaint_handler_eligible", u, complaint)]
+
+
+def assignable_institutions(actor) -> list[Institution]:
+    """Institutions a complaint registered by `actor` can be about."""
+    query = sa.select(Institution).order_by(Institution.name)
+    return list(db.session.scalars(policy.visible_institutions(query, actor, Institution)))
+
+
+# --- the machine ------------------------------------------------------------------
+
+def fire_complaint(complaint_id: int, trigger: str, *, actor, version: int | None,
+                   comment: str | None = None, handler_id: int | None = None,
+                   outcome: str | None = None, findings: str | None = None,
+                   department: str | None = None) -> HistoryEvent:
+    """Fire a complaint trigger (see workflows/complaint.py) through binding.apply.
+
+    assign needs `handler_id` (an active inspector or coordinator who can reach the
+    complaint); conclude `outcome` and `findings`; reply the reply text (`comment`);
+    transfer `department`. Raises Invalid (per field) before anything is tried, then
+    the binding's errors (NotPermitted, IllegalTrigger, StaleObject, GuardFailed).
+    """
+    complaint = get_complaint(complaint_id, actor)
+    if trigger not in complaint_workflow.TRIGGERS:
+        raise IllegalTrigger(trigger, complaint.state, available_triggers(complaint, actor),
+                             complaint_workflow.NAME)
+    policy.check(f"complaint_{trigger}", actor, complaint)
+    errors: dict[str, list[str]] = {}
+    kwargs: dict = {}
+    effects: dict = {}
+    if trigger == "assign":
+        handler = db.session.get(User, handler_id) if handler_id else None
+        if handler is None or not policy.allows("complaint_handler_eligible", handler,
+                                                complaint):
+            errors["handler_id"] = [_("Choose an active inspector or coordinator who can "
+                                      "reach this complaint.")]
+        else:
+            kwargs["handler_id"] = handler.id
+            effects["handler_id"] = handler.id
+    elif trigger == "conclude":
+        if outcome not in complaint_workflow.OUTCOMES:
+            errors["outcome"] = [_("Choose whether the complaint is substantiated.")]
+        findings = _text(findings, "findings", errors, required_msg=_("Write what the "
+                         "investigation found."))
+        kwargs["outcome"] = outcome
+        effects.update(outcome=outcome, findings=findings)
+    elif trigger == "reply":
+        comment = _text(comment, "comment", errors,
+                        required_msg=_("Write the reply to the complainant."))
+        effects["reply"] = comment
+    elif trigger == "transfer":
+        if department not in complaint_workflow.TRANSFER_DEPARTMENTS:
+            errors["department"] = [_("Choose the department the complaint goes to.")]
+        kwargs["department"] = department
+        effects["transfer_department"] = department
+    if trigger != "reply":
+        _text(comment, "comment", errors, limit=2000)
+    if errors:
+        raise Invalid(errors)
+    return binding.apply(complaint, trigger, actor=actor, version=version, comment=comment,
+                         effects=effects, **kwargs)
+
+
+# --- personal data ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Complainant:
+    name: str | None
+    phone: str | None
+    id_number: str | None
+
+
+def masked_complainant(complaint) -> Complainant:
+    """The complainant's details as everyone may see them: masked, never decrypted."""
+    row = db.session.execute(
+        sa.select(ComplainantDetails.name_masked, ComplainantDetails.phone_masked,
+                  ComplainantDetails.id_number_masked)
+        .where(ComplainantDetails.complaint_id == complaint.id)).one_or_none()
+    return Complainant(*(row or (None, None, None)))
+
+
+def reveal_personal_data(complaint_id: int, *, actor, purpose: str = "view",
+                         ip: str | None = None) -> Complainant:
+    """Decrypt the complainant's details for `actor` and log that they did.
+
+    Only for policy complaint_personal_data_view (the coordinators in reach and the
+    handler). The access row commits before the data is returned: no unlogged look.
+    Raises NotFound, NotPermitted.
+    """
+    complaint = get_complaint(complaint_id, actor)
+    policy.check("complaint_personal_data_view", actor, complaint)
+    details = db.session.get(ComplainantDetails, complaint.id)
+    db.session.add(PersonalDataAccess(complaint_id=complaint.id, user_id=actor.id,
+                                      at=clock.now(), purpose=purpose,
+                                      ip=(ip or "")[:45] or None))
+    db.session.commit()
+    if details is None:
+        return Complainant(None, None, None)
+    return Complainant(pd.decrypt(details.name_enc), pd.decrypt(details.phone_enc),
+                       pd.decrypt(details.id_number_enc))
+
+
+def personal_data_accesses(complaint, actor) -> list[PersonalDataAccess]:
+    """Who looked at this complaint's personal data, for those who may look themselves."""
+    if not policy.allows("complaint_personal_data_view", actor, complaint):
+        return []
+    return list(db.session.scalars(
+        sa.select(PersonalDataAccess).where(PersonalDataAccess.complaint_id == complaint.id)
+        .options(joinedload(PersonalDataAccess.user)).order_by(PersonalDataAccess.id.desc())))
+
+
+
+def may_register(actor) -> bool:
+    """Whether the actor may register complaints at all (about some institution or none)."""
+    if policy.allows("complaint_register", actor, None):
+        return True
+    first = db.session.scalar(policy.visible_institutions(
+        sa.select(Institution), actor, Institution).limit(1))
+    return first is not None and policy.allows("complaint_register", actor, first)

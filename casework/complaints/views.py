@@ -1,0 +1,192 @@
+"""Complaint pages: the officers' list, registering, the complaint page with its actions
+and the complainant's details (masked; shown on request and logged), and the two public
+pages (file a complaint, follow it by its tracking code), which need no login.
+
+Each view parses its input, calls one service and renders or redirects. Invalid input
+re-renders the page with the messages next to the fields (422), nothing saved.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from casework import labels, policy
+from casework.complaints import forms, services, vocabulary
+from casework.errors import Invalid, NotFound
+from casework.extensions import csrf, limiter
+from workflows import complaint as complaint_workflow
+
+bp = Blueprint("complaints", __name__)
+
+
+@bp.context_processor
+def _vocabulary():
+    return {"channels": vocabulary.CHANNELS, "categories": vocabulary.CATEGORIES,
+            "outcomes": vocabulary.OUTCOMES, "departments": vocabulary.DEPARTMENTS,
+            "format_code": services.format_code}
+
+
+@dataclass
+class Posted:
+    form: str
+    values: dict
+    errors: dict = field(default_factory=dict)
+
+
+def _int_arg(name):
+    value = request.args.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+# --- officers' pages ----------------------------------------------------------------
+
+@bp.get("/complaints/")
+@login_required
+def index():
+    filters = services.ComplaintFilters(
+        state=request.args.get("state") or None, category=request.args.get("category") or None,
+        channel=request.args.get("channel") or None)
+    page = services.list_complaints(current_user, filters, page=_int_arg("page") or 1)
+    return render_template("complaints/index.html", page=page, filters=filters,
+                           states=complaint_workflow.STATES,
+                           can_register=services.may_register(current_user))
+
+
+def _new_page(form, errors=None, status=200):
+    if request.method == "GET":
+        form.request_key.data = str(uuid.uuid4())
+        form.channel.data = "hotline"
+    return render_template("complaints/new.html", form=form, errors=errors or {},
+                           institutions=services.assignable_institutions(current_user)), status
+
+
+@bp.route("/complaints/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = forms.RegisterForm()
+    if request.method == "GET":
+        if not services.may_register(current_user):
+            policy.check("complaint_register", current_user, None)
+        return _new_page(form)
+    if not form.validate_on_submit():
+        return _new_page(form, form.errors, 422)
+    try:
+        complaint = services.register_complaint(
+            actor=current_user, channel=form.channel.data, category=form.category.data,
+            description=form.description.data, institution_id=form.institution_id.data,
+            staff_named=form.staff_named.data, received_on=form.received_on.data,
+            anonymous=form.anonymous.data, name=form.name.data, phone=form.phone.data,
+            id_number=form.id_number.data, request_key=form.request_key.data or None)
+    except Invalid as error:
+        return _new_page(form, error.details["errors"], 422)
+    flash(_("Complaint registered."), "success")
+    return redirect(url_for("complaints.detail", complaint_id=complaint.id))
+
+
+def _detail_page(complaint_id, *, posted=None, revealed=None, status=200, require=None):
+    complaint = services.get_complaint(complaint_id, current_user)
+    if require:
+        policy.check(require, current_user, complaint)
+    actions = services.available_triggers(complaint, current_user)
+    return render_template(
+        "complaints/detail.html", complaint=complaint,
+        history=services.complaint_history(complaint), actions=actions,
+        handlers=services.handler_choices(complaint) if "assign" in actions else [],
+        masked=services.masked_complainant(complaint), revealed=revealed,
+        can_reveal=policy.allows("complaint_personal_data_view", current_user, complaint),
+        accesses=services.personal_data_accesses(complaint, current_user),
+        posted=posted,
+    ), status
+
+
+@bp.get("/complaints/<int:complaint_id>")
+@login_required
+def detail(complaint_id):
+    return _detail_page(complaint_id)
+
+
+@bp.post("/complaints/<int:complaint_id>/fire/<trigger>")
+@login_required
+def fire(complaint_id, trigger):
+    form = forms.ComplaintActionForm()
+    if trigger not in complaint_workflow.TRIGGERS:
+        raise NotFound()
+    if not form.validate_on_submit():
+        return _detail_page(complaint_id, posted=Posted(trigger, request.form, form.errors),
+                            status=422, require=f"complaint_{trigger}")
+    try:
+        services.fire_complaint(
+            complaint_id, trigger, actor=current_user, version=form.version.data,
+            comment=form.comment.data, handler_id=form.handler_id.data,
+            outcome=form.outcome.data or None, findings=form.findings.data,
+            department=form.department.data or None)
+    except Invalid as error:
+        return _detail_page(complaint_id,
+                            posted=Posted(trigger, request.form, error.details["errors"]),
+                            status=422)
+    flash(_("Done: %(action)s.", action=labels.trigger_label(trigger, "complaint")), "success")
+    return redirect(url_for("complaints.detail", complaint_id=complaint_id))
+
+
+@bp.post("/complaints/<int:complaint_id>/personal-data")
+@login_required
+def reveal(complaint_id):
+    forms.RevealForm()  # CSRF is checked for every POST by CSRFProtect
+    revealed = services.reveal_personal_data(complaint_id, actor=current_user, purpose="view",
+                                             ip=request.remote_addr)
+    response, status = _detail_page(complaint_id, revealed=revealed)
+    return response, status, {"Cache-Control": "no-store"}
+
+
+# --- public pages -------------------------------------------------------------------
+
+def _small_request():
+    """Public forms take a few kilobytes of text: refuse more before anything reads the
+    body (so before the form is built), then check CSRF, exempted from the global check
+    only because that check would read the body first."""
+    request.max_content_length = current_app.config["COMPLAINT_FORM_MAX_BYTES"]
+    csrf.protect()
+
+
+@bp.route("/public/complaints/new", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(lambda: current_app.config["COMPLAINT_FORM_RATE_LIMIT"], methods=["POST"])
+def public_new():
+    if request.method == "POST":
+        _small_request()
+    form = forms.PublicComplaintForm(meta={"csrf": False})
+    errors = {}
+    if request.method == "POST":
+        try:
+            complaint = services.submit_public_complaint(
+                category=form.category.data, description=form.description.data,
+                institution_named=form.institution_named.data,
+                staff_named=form.staff_named.data, anonymous=form.anonymous.data,
+                name=form.name.data, phone=form.phone.data, id_number=form.id_number.data)
+        except Invalid as error:
+            errors = error.details["errors"]
+        else:
+            return render_template("complaints/public_filed.html",
+                                   code=complaint.tracking_code), 201, {"Cache-Control": "no-store"}
+    return render_template("complaints/public_new.html", form=form,
+                           errors=errors), 422 if errors else 200
+
+
+@bp.route("/public/complaints/track", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(lambda: current_app.config["COMPLAINT_TRACK_RATE_LIMIT"], methods=["POST"])
+def public_track():
+    if request.method == "POST":
+        _small_request()
+    form = forms.TrackForm(meta={"csrf": False})
+    status, found, not_found = 200, None, False
+    if request.method == "POST":
+        try:
+            found = services.public_status(form.code.data)
+        except NotFound:
+            status, not_found = 404, True
+    return render_template("complaints/public_track.html", form=form, status=found,
+                           not_found=not_found), status, {"Cache-Control": "no-store"}
