@@ -29,10 +29,10 @@ from casework.campaigns.models import Campaign
 from casework.errors import GuardFailed, Invalid, NotFound, StaleObject
 from casework.extensions import db
 from casework.history.models import HistoryEvent
+from casework.history.services import history_of
 from casework.institutions.models import Institution
 from casework.pagination import Page, paginate
 from workflows import binding
-from workflows import bulletin as bulletin_workflow
 
 MAX_COMMENTARY = 20000
 MISSING = "—"
@@ -106,11 +106,7 @@ def list_bulletins(actor, *, page: int = 1, per_page: int = 50) -> Page:
 
 
 def bulletin_history(bulletin) -> list[HistoryEvent]:
-    return list(db.session.scalars(
-        sa.select(HistoryEvent)
-        .where(HistoryEvent.object_type == bulletin_workflow.NAME,
-               HistoryEvent.object_id == bulletin.id)
-        .options(joinedload(HistoryEvent.actor)).order_by(HistoryEvent.id)))
+    return history_of(bulletin)
 
 
 def may_publish(bulletin, actor) -> bool:

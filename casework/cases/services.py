@@ -11,6 +11,7 @@ from casework.cases.models import InspectionCase
 from casework.errors import Invalid, NotFound
 from casework.extensions import db
 from casework.history.models import HistoryEvent
+from casework.history.services import history_of
 from casework.institutions.models import Institution, Region
 from casework.pagination import Page, paginate
 from workflows import binding
@@ -71,12 +72,7 @@ def get_case(case_id: int, actor) -> InspectionCase:
 
 
 def case_history(case: InspectionCase) -> list[HistoryEvent]:
-    return list(db.session.scalars(
-        sa.select(HistoryEvent)
-        .where(HistoryEvent.object_type == case_workflow.NAME, HistoryEvent.object_id == case.id)
-        .options(joinedload(HistoryEvent.actor))
-        .order_by(HistoryEvent.id)
-    ))
+    return history_of(case)
 
 
 def available_triggers(case: InspectionCase, actor) -> list[str]:

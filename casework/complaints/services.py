@@ -24,6 +24,7 @@ from casework.complaints.models import (
 from casework.errors import IllegalTrigger, Invalid, NotFound
 from casework.extensions import db
 from casework.history.models import HistoryEvent
+from casework.history.services import history_of
 from casework.institutions.models import Institution
 from casework.labels import state_label
 from casework.pagination import Page, paginate
@@ -281,11 +282,7 @@ def get_complaint(complaint_id: int, actor) -> Complaint:
 
 
 def complaint_history(complaint) -> list[HistoryEvent]:
-    return list(db.session.scalars(
-        sa.select(HistoryEvent)
-        .where(HistoryEvent.object_type == complaint_workflow.NAME,
-               HistoryEvent.object_id == complaint.id)
-        .options(joinedload(HistoryEvent.actor)).order_by(HistoryEvent.id)))
+    return history_of(complaint)
 
 
 def available_triggers(complaint, actor) -> list[str]:

@@ -16,6 +16,7 @@ from casework.errors import GuardFailed, Invalid, NotFound
 from casework.evidence import services as evidence
 from casework.extensions import db
 from casework.history.models import HistoryEvent
+from casework.history.services import history_of
 from casework.inspections.models import Finding, Inspection
 from casework.institutions.models import Institution
 from casework.orders.models import (
@@ -224,10 +225,7 @@ def case_orders(case) -> list[RectificationOrder]:
 
 
 def order_history(order) -> list[HistoryEvent]:
-    return list(db.session.scalars(
-        sa.select(HistoryEvent)
-        .where(HistoryEvent.object_type == order_workflow.NAME, HistoryEvent.object_id == order.id)
-        .options(joinedload(HistoryEvent.actor)).order_by(HistoryEvent.id)))
+    return history_of(order)
 
 
 def available_triggers(order, actor) -> list[str]:

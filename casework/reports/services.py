@@ -24,6 +24,7 @@ from casework.evidence import services as evidence
 from casework.evidence.models import Attachment
 from casework.extensions import db
 from casework.history.models import HistoryEvent
+from casework.history.services import history_of
 from casework.institutions.models import Institution
 from casework.pagination import Page, paginate
 from casework.reports.models import ProgressReport
@@ -141,11 +142,7 @@ def report_attachments(report) -> list[Attachment]:
 
 
 def report_history(report) -> list[HistoryEvent]:
-    return list(db.session.scalars(
-        sa.select(HistoryEvent)
-        .where(HistoryEvent.object_type == report_workflow.NAME,
-               HistoryEvent.object_id == report.id)
-        .options(joinedload(HistoryEvent.actor)).order_by(HistoryEvent.id)))
+    return history_of(report)
 
 
 def available_triggers(report, actor) -> list[str]:
