@@ -15,10 +15,11 @@ from casework.complaints.models import (  # noqa: F401
     Complaint,
     PersonalDataAccess,
 )
+from casework.disputes.models import MedicalDispute  # noqa: F401
 from casework.evidence.models import Attachment  # noqa: F401
 from casework.history.models import HistoryEvent  # noqa: F401
 from casework.inspections.models import Finding, FindingAmendment, Inspection  # noqa: F401
-from casework.institutions.models import Institution, Region  # noqa: F401
+from casework.institutions.models import Institution, Region, StaffMember  # noqa: F401
 from casework.jobs.models import JobRun, SchedulerLease  # noqa: F401
 from casework.notifications.models import Notification  # noqa: F401
 from casework.orders.models import (  # noqa: F401
@@ -27,6 +28,14 @@ from casework.orders.models import (  # noqa: F401
     RectificationOrder,
     Submission,
 )
+from casework.oversight.models import (  # noqa: F401
+    AccountabilityRecord,
+    Interview,
+    VetoFlag,
+)
+from casework.points.models import PointsEntry, PointsRule  # noqa: F401
+from casework.queue.models import QueueClaim  # noqa: F401
 from casework.reports.models import ProgressReport  # noqa: F401
+from casework.settings.models import Setting  # noqa: F401
 from casework.users.models import User  # noqa: F401
 from casework.workdays.models import CalendarDay, CalendarYear  # noqa: F401

@@ -335,6 +335,26 @@ def workdays_view(user, obj=None) -> bool:
     return _role(user) == "admin"
 
 
+def settings_update(user, _obj=None) -> bool:
+    return _role(user) == "admin"
+
+
+# --- medical disputes (issue 5) -------------------------------------------------
+
+
+
+# --- staff members and bad-conduct points (issue 5) -----------------------------
+
+
+
+# --- escalation queue, interviews, accountability, veto (issue 6) ---------------
+
+
+
+# --- dashboards and campaign reports (issue 6) ----------------------------------
+
+
+
 # --- the door -------------------------------------------------------------------
 
 # Public functions of this module that are not actions: never answer allows().

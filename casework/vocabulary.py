@@ -30,3 +30,23 @@ CADENCE_KINDS = ("progress_report", "bulletin", "supervision_report", "assessmen
 FREQUENCIES = ("monthly", "quarterly", "half_yearly")
 TARGET_KINDS = ("at_least", "at_most", "exactly", "increase", "decrease", "per_level_count", "none")
 UNITS = ("%", "‰", "count", "ratio", "minutes", "days", "other")
+
+# Medical disputes (医疗纠纷): what kind, how it is being resolved, where it stands.
+DISPUTE_TYPES = ("diagnosis_treatment", "surgery", "nursing", "medication", "infection",
+                 "service", "fees", "other")
+DISPUTE_ROUTES = ("negotiation", "mediation", "litigation")
+DISPUTE_STATUSES = ("open", "resolved", "withdrawn")
+
+# Bad-conduct points (不良积分): what a rule awards points for.
+POINTS_SOURCES = ("complaint", "finding", "manual")
+POINTS_SUBJECTS = ("institution", "staff")
+
+# Oversight records on institutions: interviews (约谈), accountability (问责).
+INTERVIEW_STATES = ("scheduled", "held", "cancelled")
+ACCOUNTABILITY_MEASURES = ("circulated_criticism", "admonishment_talk", "written_inspection",
+                           "organisational_handling", "referred_for_discipline", "other")
+
+# The escalation queue: the kinds of item that need a coordinator.
+QUEUE_KINDS = ("order_escalated", "order_overdue", "order_returned_twice", "report_overdue",
+               "case_tackling", "case_blocked", "institution_complaints",
+               "institution_points", "case_no_mobilisation_record")

@@ -245,8 +245,10 @@ def _action_functions():
 def _machines_with_a_model():
     from casework.extensions import db
 
+    # Records logged in history without a machine (disputes, interviews…) have a
+    # `workflow` name too but no triggers.
     return sorted({mapper.class_.workflow for mapper in db.Model.registry.mappers
-                   if isinstance(getattr(mapper.class_, "workflow", None), str)})
+                   if getattr(mapper.class_, "workflow", None) in registry.all_names()})
 
 
 def _source_outside_policy() -> str:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.dbtypes import UTCDateTime, one_of, utcnow
 from casework.extensions import db
-from casework.institutions.models import Institution
+from casework.institutions.models import Institution, StaffMember
 from casework.users.models import User
 from workflows import complaint as complaint_workflow
 
@@ -58,6 +58,8 @@ class Complaint(db.Model):
     # The institution as the complainant named it (a public complaint names it in words).
     institution_named: Mapped[str | None] = mapped_column(sa.String(200))
     staff_named: Mapped[str | None] = mapped_column(sa.String(200))
+    # The staff member the complaint turned out to be about, once identified.
+    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_member.id"), index=True)
     description: Mapped[str] = mapped_column(sa.Text)
     received_on: Mapped[date] = mapped_column(sa.Date)
     deadline: Mapped[date] = mapped_column(sa.Date)
@@ -78,6 +80,7 @@ class Complaint(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     institution: Mapped[Institution | None] = relationship()
+    staff: Mapped[StaffMember | None] = relationship()
     handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
     registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
 

@@ -9,7 +9,9 @@ from casework.dbtypes import UTCDateTime, one_of, utcnow
 from casework.extensions import db
 from casework.users.models import ROLES, User
 
-OBJECT_TYPES = ("case", "order", "complaint", "report", "bulletin")
+# The five machines, then records whose changes are logged the same way (binding.record).
+OBJECT_TYPES = ("case", "order", "complaint", "report", "bulletin",
+                "dispute", "interview", "accountability", "veto", "points_entry")
 
 
 class HistoryEvent(db.Model):

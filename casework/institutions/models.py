@@ -1,9 +1,11 @@
 """Regions (the jurisdiction tree) and the medical institutions in them."""
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.dbtypes import one_of
+from casework.dbtypes import UTCDateTime, one_of, utcnow
 from casework.extensions import db
 from casework.vocabulary import (  # noqa: F401  (HOSPITAL_TYPES re-exported)
     HOSPITAL_TYPES,
@@ -66,3 +68,29 @@ class Institution(db.Model):
 
     def __repr__(self):
         return f"<Institution {self.code} {self.name}>"
+
+
+class StaffMember(db.Model):
+    """A named member of an institution's staff: what complaints name and points land on.
+
+    Registered by coordinators and inspectors as complaints and findings name people;
+    never deleted (points and complaints refer to them), only marked inactive.
+    """
+
+    __tablename__ = "staff_member"
+    __table_args__ = (sa.Index("ix_staff_member_institution_name", "institution_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    department: Mapped[str | None] = mapped_column(sa.String(100))
+    title: Mapped[str | None] = mapped_column(sa.String(100))
+    # Practising certificate number (执业证书编码) where known: tells namesakes apart.
+    licence_number: Mapped[str | None] = mapped_column(sa.String(40))
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    institution: Mapped[Institution] = relationship()
+
+    def __repr__(self):
+        return f"<StaffMember {self.name} @{self.institution_id}>"
