@@ -9,7 +9,7 @@ from casework.campaigns.models import (  # noqa: F401
     KeyTask,
     ReportingCadence,
 )
-from casework.cases.models import InspectionCase  # noqa: F401
+from casework.cases.models import InspectionCase, MobilisationRecord  # noqa: F401
 from casework.complaints.models import (  # noqa: F401
     ComplainantDetails,
     Complaint,

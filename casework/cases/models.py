@@ -61,3 +61,23 @@ class InspectionCase(db.Model):
 
     def __repr__(self):
         return f"<InspectionCase {self.id} {self.state}>"
+
+
+class MobilisationRecord(db.Model):
+    """What an institution files in the mobilisation phase (动员部署): its leading group and
+    the main points of its implementation plan. One per case; a case without one after
+    the phase ends shows on the escalation queue."""
+
+    __tablename__ = "mobilisation_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection_case.id"), unique=True)
+    leading_group: Mapped[str] = mapped_column(sa.Text)
+    plan_summary: Mapped[str] = mapped_column(sa.Text)
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    case: Mapped[InspectionCase] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
