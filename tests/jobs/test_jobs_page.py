@@ -68,8 +68,10 @@ def test_it_shows_each_jobs_last_run_outcome_and_summary(client, login, db, user
 
     sweep = rows["deadline_sweep"]
     assert 'data-outcome="ok"' in sweep
-    assert "overdue: <strong>3</strong>" in sweep and "escalated: <strong>1</strong>" in sweep
-    assert "overdue: <strong>7</strong>" not in sweep  # the last run, not an older one
+    # The summary's keys in the admin's language (zh_CN), not the sweep's identifiers.
+    assert 'data-key="overdue">逾期: <strong>3</strong>' in sweep
+    assert 'data-key="escalated">已升级督办: <strong>1</strong>' in sweep
+    assert "<strong>7</strong>" not in sweep  # the last run, not an older one
     assert "sched-host:4242" in sweep
 
     failed = rows["bulletins"]
@@ -80,7 +82,7 @@ def test_it_shows_each_jobs_last_run_outcome_and_summary(client, login, db, user
     assert 'data-outcome="interrupted"' in rows["phase_changes"]
     assert rows["phase_changes"].startswith(' class="table-warning"')
     assert 'data-outcome="running"' in rows["send_mail"]
-    assert "created: <strong>12</strong>" in rows["progress_reports"]
+    assert "已创建: <strong>12</strong>" in rows["progress_reports"]
     assert 'data-outcome' not in rows["supervision_report_reminders"]  # never ran
 
     leader = re.search(r'data-testid="leader" data-active="(\d)">(.*?)</div>', html, re.S)
