@@ -58,6 +58,18 @@ def read(notification_id):
     return _back_to_inbox(form)
 
 
+@bp.post("/<int:notification_id>/open")
+@login_required
+def open_link(notification_id):
+    """Follow a notification's link and mark it read on the way (a POST: reading changes
+    state, so it carries the CSRF token like every other change)."""
+    form = InboxActionForm()
+    if not form.validate_on_submit():
+        raise Invalid(form.errors)
+    notification = services.mark_read(notification_id, current_user)
+    return redirect(safe_link(notification.link) or url_for("notifications.index"))
+
+
 @bp.post("/read-all")
 @login_required
 def read_all():

@@ -172,7 +172,38 @@ def test_mark_all_read_touches_only_ones_own(client, login, users, db):
     assert "3 notifications marked as read." in html(page)
 
 
-@pytest.mark.parametrize("path", ["/notifications/{id}/read", "/notifications/read-all"])
+def test_opening_a_notification_marks_it_read_and_follows_its_link(client, login, users,
+                                                                    db):
+    notify([Notice(user_id=users["institution"].id, key="with-link", kind="order_overdue",
+                   params={"number": "ZW-1", "deadline": "2022-03-01"}, link="/orders/7"),
+            Notice(user_id=users["institution"].id, key="off-site", kind="order_overdue",
+                   params={"number": "ZW-2", "deadline": "2022-03-01"},
+                   link="//evil.example/x")])
+    db.session.commit()
+    with_link, off_site = db.session.scalars(
+        sa.select(Notification).order_by(Notification.id)).all()
+    login.as_("institution")
+    assert 'data-href="/orders/7"' in html(client.get(INBOX))
+
+    response = post(client, f"/notifications/{with_link.id}/open")
+
+    assert response.status_code == 302 and response.headers["Location"] == "/orders/7"
+    assert fresh(db, with_link).read_at is not None
+    # A stored link off the site is never followed: back to the inbox instead.
+    response = post(client, f"/notifications/{off_site.id}/open")
+    assert response.headers["Location"].endswith("/notifications/")
+    assert fresh(db, off_site).read_at is not None
+
+
+def test_someone_elses_notification_cannot_be_opened(client, login, users, db):
+    theirs = make_notices(db, users["coordinator"], 1)[0]
+    login.as_("institution")
+    assert post(client, f"/notifications/{theirs.id}/open").status_code == 404
+    assert fresh(db, theirs).read_at is None
+
+
+@pytest.mark.parametrize("path", ["/notifications/{id}/read", "/notifications/read-all",
+                                  "/notifications/{id}/open"])
 def test_marking_read_is_post_only_with_csrf(client, login, users, db, path):
     rows = make_notices(db, users["institution"], 1)
     login.as_("institution")
