@@ -7,7 +7,11 @@ from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    # Through the clock so that rows made while the demo story replays a past day carry
+    # that day (casework/clock.replaying); otherwise simply the current time.
+    from casework import clock
+
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator):
