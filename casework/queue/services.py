@@ -179,7 +179,7 @@ def _orders(scope: _Scope, kinds, today) -> list[QueueItem]:
             state, deadline = row[2], row[4]
             if state == "escalated":
                 since = row[-1] or deadline
-                reason = _("Order %(number)s escalated: deadline %(deadline)s passed.",
+                reason = _("Order %(number)s escalated (deadline %(deadline)s).",
                            number=row[1], deadline=deadline.isoformat())
             else:
                 since = deadline + timedelta(days=1)
