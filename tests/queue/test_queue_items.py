@@ -89,7 +89,7 @@ def test_constant_number_of_queries(scenario, users, db, world, count_queries):
     with count_queries() as small:
         n_small = len(services.compute_items(coordinator))
     more_rows(db, world, objects, n=15)
-    coordinator.region.path     # the commit expired the user: load it again outside the count
+    assert coordinator.region.path  # the commit expired the user: reload it outside the count
     with count_queries() as large:
         n_large = len(services.compute_items(coordinator))
     assert n_large > n_small + 40
