@@ -94,6 +94,10 @@ def test_claim_an_escalated_order_hold_an_interview_and_see_it_leave(page, shot,
     expect(page.locator(f"[data-testid=queue-row][data-key='{key}']")).to_have_count(0)
     shot(page, "queue-after-interview")
 
+    page.goto(f"/oversight/institutions/{world.hospital.id}")
+    expect(page.get_by_test_id("interview-row")).to_have_count(1)
+    shot(page, "oversight-institution")
+
     db.session.expire_all()
     old = db.session.get(RectificationOrder, order.id)
     assert old.state == "cancelled"
