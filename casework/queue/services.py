@@ -156,18 +156,23 @@ def _orders(scope: _Scope, kinds, today) -> list[QueueItem]:
                       ExtensionRequest.status == "pending").scalar_subquery())
     columns = (RectificationOrder.id, RectificationOrder.number, RectificationOrder.state,
                RectificationOrder.version, RectificationOrder.deadline, InspectionCase.id,
-               Campaign.id, Campaign.title, pending)
+               Campaign.id, Campaign.title, pending, InspectionCase.state,
+               InspectionCase.version)
     base = (sa.select(*columns, *_PLACE)
             .join(InspectionCase, InspectionCase.id == RectificationOrder.case_id)
             .join(Campaign, Campaign.id == InspectionCase.campaign_id)
             .join(Institution, Institution.id == InspectionCase.institution_id))
 
     def make(kind, key, since, row, reason):
-        oid, number, state, version, _deadline, case_id, camp_id, camp_title, ext = row[:9]
-        return _item(kind, key, since, row[9:15], campaign_id=camp_id, campaign_title=camp_title,
-                     reason=reason, link=("orders.detail", {"order_id": oid}), label=number,
-                     order_id=oid, order_state=state, order_version=version, extension_id=ext,
-                     case_id=case_id, today=today)
+        (oid, number, state, version, _deadline, case_id, camp_id, camp_title, ext,
+         case_state, case_version) = row[:11]
+        # The order's case too: a coordinator may designate it for tackling from here.
+        return _item(kind, key, since, row[11:17], campaign_id=camp_id,
+                     campaign_title=camp_title, reason=reason,
+                     link=("orders.detail", {"order_id": oid}), label=number, order_id=oid,
+                     order_state=state, order_version=version, extension_id=ext,
+                     case_id=case_id, case_state=case_state, case_version=case_version,
+                     today=today)
 
     wanted = [k for k in ("order_escalated", "order_overdue") if k in kinds]
     if wanted:

@@ -156,3 +156,27 @@ def test_dashboard_shows_the_queue_count(scenario, client, login):
     login.as_("coordinator")
     html = client.get("/dashboard").get_data(as_text=True)
     assert re.search(r'data-testid="queue-count">9<', html)
+
+
+def test_the_page_issues_a_constant_number_of_queries(scenario, client, login, db, world,
+                                                      count_queries):
+    from queue_scenario import more_rows
+
+    objects, _ = scenario
+    login.as_("coordinator")
+    client.get("/queue/")
+    with count_queries() as small:
+        assert client.get("/queue/").status_code == 200
+    more_rows(db, world, objects, n=15)
+    with count_queries() as large:
+        html = client.get("/queue/?sort=kind").get_data(as_text=True)
+    assert html.count('data-testid="queue-row"') == 50      # one full page
+    assert len(large) == len(small)
+
+
+def test_tackling_from_an_order_item(scenario, client, login, db):
+    objects, _ = scenario
+    login.as_("coordinator")
+    key = f"order_escalated:{objects['escalated'].id}"
+    html = client.get(f"/queue/item/{key}").get_data(as_text=True)
+    assert 'data-testid="tackling-form"' in html
