@@ -63,6 +63,8 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(__import__("casework.reports.views").reports.views.bp)
     app.register_blueprint(__import__("casework.bulletins.views").bulletins.views.bp)
     app.register_blueprint(__import__("casework.complaints.views").complaints.views.bp)
+    app.register_blueprint(__import__("casework.queue.views").queue.views.bp)
+    app.register_blueprint(__import__("casework.oversight.views").oversight.views.bp)
 
     from casework.cli import register_cli
 

@@ -47,6 +47,16 @@ STATES = {
         "draft": _p("bulletin state", "Draft"),
         "published": _p("bulletin state", "Published"),
     },
+    "interview": {
+        "scheduled": _p("interview state", "Scheduled"),
+        "held": _p("interview state", "Held"),
+        "cancelled": _p("interview state", "Cancelled"),
+    },
+    "accountability": {"recorded": _p("accountability state", "Recorded")},
+    "veto": {
+        "active": _p("veto state", "In force"),
+        "revoked": _p("veto state", "Revoked"),
+    },
 }
 
 TRIGGERS = {
@@ -88,6 +98,16 @@ TRIGGERS = {
     },
     "bulletin": {
         "publish": _p("bulletin action", "Publish"),
+    },
+    "interview": {
+        "schedule": _p("interview action", "Schedule the interview"),
+        "hold": _p("interview action", "Record as held"),
+        "cancel": _p("interview action", "Cancel the interview"),
+    },
+    "accountability": {"record": _p("accountability action", "Record accountability")},
+    "veto": {
+        "set": _p("veto action", "Set the one-vote veto"),
+        "revoke": _p("veto action", "Revoke the one-vote veto"),
     },
 }
 
@@ -142,6 +162,28 @@ FREQUENCIES = {
     "half_yearly": _l("Half-yearly"),
 }
 
+# The escalation queue's kinds of item (casework/vocabulary.QUEUE_KINDS).
+QUEUE_KINDS = {
+    "order_escalated": _l("Escalated order"),
+    "order_overdue": _l("Overdue order"),
+    "order_returned_twice": _l("Order returned twice or more"),
+    "report_overdue": _l("Overdue progress report"),
+    "case_tackling": _l("Case in tackling"),
+    "case_blocked": _l("Case blocked from consolidation"),
+    "institution_complaints": _l("Complaints and disputes over threshold"),
+    "institution_points": _l("Bad-conduct points over threshold"),
+    "case_no_mobilisation_record": _l("No mobilisation record"),
+}
+
+ACCOUNTABILITY_MEASURES = {
+    "circulated_criticism": _l("Circulated criticism"),
+    "admonishment_talk": _l("Admonishment talk"),
+    "written_inspection": _l("Written self-criticism ordered"),
+    "organisational_handling": _l("Organisational handling"),
+    "referred_for_discipline": _l("Referred to discipline inspection"),
+    "other": _l("Other measure"),
+}
+
 
 def _lookup(table, key):
     return table.get(key, key)
@@ -183,7 +225,17 @@ def frequency_label(frequency):
     return _lookup(FREQUENCIES, frequency)
 
 
+def queue_kind_label(kind):
+    return _lookup(QUEUE_KINDS, kind)
+
+
+def measure_label(measure):
+    return _lookup(ACCOUNTABILITY_MEASURES, measure)
+
+
 TEMPLATE_FILTERS = {
+    "queue_kind_label": queue_kind_label,
+    "measure_label": measure_label,
     "state_label": state_label,
     "trigger_label": trigger_label,
     "role_label": role_label,

@@ -349,6 +349,64 @@ def settings_update(user, _obj=None) -> bool:
 
 # --- escalation queue, interviews, accountability, veto (issue 6) ---------------
 
+# Coordinators of the region act; viewers of the region read; nobody else sees the queue
+# (inspectors work orders, institutions their to-do list). An institution sees its own
+# interviews (it is summoned to them), never the queue, accountability or veto records,
+# which are the commission's internal decisions.
+
+def _queue_reach(user, item) -> bool:
+    return user.region is not None and item.region_path.startswith(user.region.path)
+
+
+def queue_view(user, _obj=None) -> bool:
+    return _role(user) in ("coordinator", "viewer") and user.region is not None
+
+
+def queue_claim(user, item) -> bool:
+    """Claim, assign or unassign a queue item: the coordinators whose region holds it."""
+    return _role(user) == "coordinator" and _queue_reach(user, item)
+
+
+def queue_assignee_eligible(user, item) -> bool:
+    """Whether `user` can own the item: an active coordinator whose region holds it."""
+    return (getattr(user, "active", False) and getattr(user, "role", None) == "coordinator"
+            and _queue_reach(user, item))
+
+
+def oversight_view(user, institution) -> bool:
+    """An institution's oversight page: accountability, veto flags (and its interviews)."""
+    return _role(user) in ("coordinator", "viewer") and in_jurisdiction(user, institution)
+
+
+def interview_view(user, interview) -> bool:
+    return (_role(user) in ("coordinator", "viewer", "institution")
+            and in_jurisdiction(user, interview.institution))
+
+
+def interview_schedule(user, institution) -> bool:
+    return _role(user) == "coordinator" and in_jurisdiction(user, institution)
+
+
+def interview_hold(user, interview) -> bool:
+    return _role(user) == "coordinator" and in_jurisdiction(user, interview.institution)
+
+
+def interview_cancel(user, interview) -> bool:
+    return _role(user) == "coordinator" and in_jurisdiction(user, interview.institution)
+
+
+def accountability_record(user, institution) -> bool:
+    return _role(user) == "coordinator" and in_jurisdiction(user, institution)
+
+
+def veto_set(user, institution) -> bool:
+    return _role(user) == "coordinator" and in_jurisdiction(user, institution)
+
+
+def veto_revoke(user, flag) -> bool:
+    return _role(user) == "coordinator" and in_jurisdiction(user, flag.institution)
+
+
 
 
 # --- dashboards and campaign reports (issue 6) ----------------------------------

@@ -111,6 +111,9 @@ def nav_items() -> list[tuple[str, str, str, bool]]:
         # For an institution the order list is its to-do list (待办整改).
         items.append(("orders.index", _l("To-do") if role == "institution" else _l("Orders"),
                       "bi-list-check", True))
+    if policy.allows("queue_view", current_user):
+        items.append(("queue.index", _l("Escalation queue"), "bi-exclamation-diamond",
+                      role == "coordinator"))
     if role in ("institution", "coordinator", "viewer"):
         items.append(("reports.index", _l("Progress reports"), "bi-journal-text", True))
     if role in ("coordinator", "inspector", "viewer"):

@@ -114,9 +114,12 @@ def order_candidates(case) -> Candidates:
 
 
 def raise_order(case_id: int, *, actor, finding_ids: list[int], requirements: str | None,
-                rule: dict, issuing_body: str | None = None, request_key: str | None = None
-                ) -> RectificationOrder:
+                rule: dict, issuing_body: str | None = None, request_key: str | None = None,
+                allow_no_findings: bool = False) -> RectificationOrder:
     """Issue a rectification order covering findings of one case.
+
+    `allow_no_findings`: an order may cover no finding (a follow-up order raised at an
+    interview, whose requirements stand on their own).
 
     The deadline is computed from `rule` (see deadline_rule) counted from today; a
     deadline reaching into a year whose holiday arrangement is not entered yet is
@@ -136,7 +139,7 @@ def raise_order(case_id: int, *, actor, finding_ids: list[int], requirements: st
                          limit=200)
     candidates = {f.id: f for f in order_candidates(case).open_findings}
     chosen = [candidates.get(i) for i in dict.fromkeys(finding_ids or [])]
-    if not chosen:
+    if not chosen and not allow_no_findings:
         errors["findings"] = [_("Choose at least one finding.")]
     elif None in chosen:
         errors["findings"] = [_("Only findings of this case that require rectification, "

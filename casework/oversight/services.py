@@ -1,0 +1,437 @@
+"""Interviews (约谈), accountability records (问责) and the one-vote veto (一票否决).
+
+None of these is a state machine: every change writes a history event
+(binding.record) in the same commit as the change. An interview is scheduled, then held
+(with the date, attendees, minutes and, if the commission wants one, a follow-up
+rectification order raised in the same step) or cancelled with a reason.
+
+A follow-up order answering an order item of the escalation queue (an escalated,
+overdue or twice-returned order) *supersedes* that order: what a commission does after
+summoning an institution over an order it let lapse is to revoke the lapsed notice and
+issue a new one with a fresh deadline, naming the interview. So the old order is
+cancelled (reason: superseded after the interview) and the new one covers the same
+findings; the item leaves the queue because its order is no longer open. For the
+other items the follow-up order covers no finding: it carries the interview's
+requirements alone.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from casework import clock, policy
+from casework.cases.models import InspectionCase
+from casework.errors import GuardFailed, Invalid, NotFound, StaleObject
+from casework.extensions import db
+from casework.history.models import HistoryEvent
+from casework.institutions.models import Institution, StaffMember
+from casework.oversight.models import AccountabilityRecord, Interview, VetoFlag
+from casework.vocabulary import ACCOUNTABILITY_MEASURES
+from workflows import binding
+
+MAX_TEXT = 5000
+ORDER_ITEM_KINDS = ("order_escalated", "order_overdue", "order_returned_twice")
+
+
+def _text(value, field, errors, *, required_msg=None, limit=MAX_TEXT):
+    value = (value or "").strip()
+    if not value:
+        if required_msg:
+            errors[field] = [required_msg]
+        return None
+    if len(value) > limit:
+        errors[field] = [_("At most %(max)d characters.", max=limit)]
+    return value
+
+
+def _institution(institution_id) -> Institution:
+    institution = db.session.scalar(
+        sa.select(Institution).where(Institution.id == institution_id)
+        .options(joinedload(Institution.region))) if institution_id else None
+    if institution is None:
+        raise NotFound()
+    return institution
+
+
+# --- reading ------------------------------------------------------------------------------
+
+@dataclass
+class OversightPage:
+    institution: Institution
+    interviews: list
+    accountability: list
+    vetoes: list
+    history: list
+    full: bool          # False: an institution user, who sees its interviews only
+
+
+def institution_oversight(institution_id: int, actor) -> OversightPage:
+    """An institution's interviews, accountability records and veto flags with their
+    history. Institutions see their own interviews only; NotFound for anyone else."""
+    institution = _institution(institution_id)
+    full = policy.allows("oversight_view", actor, institution)
+    own = (getattr(actor, "role", None) == "institution"
+           and actor.institution_id == institution.id)
+    if not (full or own):
+        raise NotFound()
+    interviews = list(db.session.scalars(
+        sa.select(Interview).where(Interview.institution_id == institution.id)
+        .options(joinedload(Interview.created_by)).order_by(Interview.scheduled_for.desc())))
+    accountability, vetoes = [], []
+    if full:
+        accountability = list(db.session.scalars(
+            sa.select(AccountabilityRecord)
+            .where(AccountabilityRecord.institution_id == institution.id)
+            .options(joinedload(AccountabilityRecord.staff))
+            .order_by(AccountabilityRecord.decided_on.desc(), AccountabilityRecord.id.desc())))
+        vetoes = list(db.session.scalars(
+            sa.select(VetoFlag).where(VetoFlag.institution_id == institution.id)
+            .order_by(VetoFlag.year.desc(), VetoFlag.id.desc())))
+    pairs = [("interview", [i.id for i in interviews]),
+             ("accountability", [a.id for a in accountability]),
+             ("veto", [v.id for v in vetoes])]
+    condition = sa.or_(*[sa.and_(HistoryEvent.object_type == kind,
+                                 HistoryEvent.object_id.in_(ids)) for kind, ids in pairs])
+    history = list(db.session.scalars(
+        sa.select(HistoryEvent).where(condition).options(joinedload(HistoryEvent.actor))
+        .order_by(HistoryEvent.id)))
+    return OversightPage(institution, interviews, accountability, vetoes, history, full)
+
+
+def get_interview(interview_id: int, actor) -> Interview:
+    interview = db.session.scalar(
+        sa.select(Interview).where(Interview.id == interview_id)
+        .options(joinedload(Interview.institution).joinedload(Institution.region)))
+    if interview is None or not policy.allows("interview_view", actor, interview):
+        raise NotFound()
+    return interview
+
+
+def interview_history(interview) -> list[HistoryEvent]:
+    from casework.history.services import history_of
+
+    return history_of(interview)
+
+
+def staff_of(institution) -> list[StaffMember]:
+    return list(db.session.scalars(
+        sa.select(StaffMember).where(StaffMember.institution_id == institution.id)
+        .order_by(StaffMember.name)))
+
+
+def scoped_institutions(actor) -> list[Institution]:
+    return list(db.session.scalars(policy.visible_institutions(
+        sa.select(Institution), actor, Institution).order_by(Institution.name)))
+
+
+# --- interviews ---------------------------------------------------------------------------
+
+def _case_for(institution_id, campaign_id) -> InspectionCase | None:
+    if not campaign_id:
+        return None
+    return db.session.scalar(sa.select(InspectionCase).where(
+        InspectionCase.institution_id == institution_id,
+        InspectionCase.campaign_id == campaign_id))
+
+
+def schedule_interview(*, actor, institution_id: int | None, reason: str | None,
+                       scheduled_for: datetime | None, location: str | None,
+                       queue_key: str | None = None, case_id: int | None = None,
+                       campaign_id: int | None = None) -> Interview:
+    """Schedule an interview of an institution's leaders.
+
+    With `queue_key` the interview answers that escalation-queue item: the item must be
+    on the actor's queue now (NotFound otherwise) and gives the institution, case and
+    campaign. Raises NotFound, NotPermitted, Invalid (reason, time, place).
+    """
+    queue_key = (queue_key or "").strip() or None
+    if queue_key:
+        from casework.queue.services import get_item
+
+        item = get_item(queue_key, actor)
+        institution_id = item.institution_id
+        case_id = case_id or item.case_id
+        campaign_id = campaign_id or item.campaign_id
+    institution = _institution(institution_id)
+    policy.check("interview_schedule", actor, institution)
+    errors: dict[str, list[str]] = {}
+    reason = _text(reason, "reason", errors, required_msg=_("Give the reason for the interview."))
+    location = _text(location, "location", errors, limit=200)
+    if scheduled_for is None:
+        errors["scheduled_for"] = [_("Enter the date and time of the interview.")]
+    case = None
+    if case_id:
+        case = db.session.get(InspectionCase, case_id)
+        if case is None or case.institution_id != institution.id:
+            errors["case_id"] = [_("The case is not this institution's.")]
+        else:
+            campaign_id = case.campaign_id
+    elif campaign_id:
+        case = _case_for(institution.id, campaign_id)
+    if errors:
+        raise Invalid(errors)
+    if scheduled_for.tzinfo is None:
+        scheduled_for = scheduled_for.replace(tzinfo=clock.zone())
+    interview = Interview(institution=institution, campaign_id=campaign_id,
+                          case_id=case.id if case else None, queue_key=queue_key,
+                          reason=reason, scheduled_for=scheduled_for, location=location,
+                          state="scheduled", created_by_id=actor.id)
+    try:
+        db.session.add(interview)
+        db.session.flush()
+        binding.record(interview, "schedule", actor=actor, comment=reason,
+                       data={"scheduled_for": scheduled_for, "location": location,
+                             "queue_key": queue_key})
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return interview
+
+
+def _locked_interview(interview_id, actor, version) -> Interview:
+    interview = get_interview(interview_id, actor)
+    locked = db.session.execute(
+        sa.select(Interview).where(Interview.id == interview.id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one()
+    if version is None or locked.version != version:
+        raise StaleObject(locked.state, locked.version)
+    return locked
+
+
+def hold_interview(interview_id: int, *, actor, version: int | None, held_on: date | None,
+                   attendees: str | None, minutes: str | None, follow_up: bool = False,
+                   requirements: str | None = None, working_days: int | None = None
+                   ) -> Interview:
+    """Record the interview as held; optionally raise a follow-up rectification order for
+    the institution's case in the campaign (see the module docstring for orders that it
+    supersedes). Raises NotFound, NotPermitted, StaleObject, GuardFailed (not scheduled),
+    Invalid (nothing written)."""
+    from casework.orders import services as orders
+
+    interview = _locked_interview(interview_id, actor, version)
+    policy.check("interview_hold", actor, interview)
+    if interview.state != "scheduled":
+        raise GuardFailed([_("Only a scheduled interview can be recorded as held.")])
+    errors: dict[str, list[str]] = {}
+    if held_on is None:
+        errors["held_on"] = [_("Enter the date the interview was held.")]
+    elif held_on > clock.today():
+        errors["held_on"] = [_("The date cannot be in the future.")]
+    attendees = _text(attendees, "attendees", errors, required_msg=_("List who attended."))
+    minutes = _text(minutes, "minutes", errors, required_msg=_("Write the minutes."))
+    case, superseded, rule = None, None, None
+    if follow_up:
+        requirements = _text(requirements, "requirements", errors,
+                             required_msg=_("State what must be rectified."))
+        try:
+            rule = orders.deadline_rule("working_days", working_days)
+        except Invalid as error:
+            errors["working_days"] = error.details["errors"]["deadline"]
+        case = (db.session.get(InspectionCase, interview.case_id) if interview.case_id
+                else _case_for(interview.institution_id, interview.campaign_id))
+        if case is None:
+            errors["follow_up"] = [_("This interview is linked to no case, so no order can "
+                                     "be raised from it.")]
+        else:
+            policy.check("order_raise", actor, case)
+            kind, _sep, ident = (interview.queue_key or "").partition(":")
+            if kind in ORDER_ITEM_KINDS and ident.isdigit():
+                order = db.session.get(orders.RectificationOrder, int(ident))
+                if order is not None and order.is_open and order.case_id == case.id:
+                    policy.check("order_cancel", actor, order)
+                    superseded = order
+    if errors:
+        db.session.rollback()
+        raise Invalid(errors)
+    when = held_on.isoformat()
+    db.session.rollback()   # release the lock: the order steps below commit on their own
+    follow_up_order = None
+    if follow_up:
+        finding_ids = []
+        if superseded is not None:
+            finding_ids = [f.id for f in superseded.findings]
+            binding.apply(superseded, "cancel", actor=actor, version=superseded.version,
+                          comment=_("Superseded by a follow-up order issued after the "
+                                    "interview of %(date)s.", date=when))
+        text = _("Follow-up to the interview of %(date)s.", date=when) + "\n" + requirements
+        follow_up_order = orders.raise_order(case.id, actor=actor, finding_ids=finding_ids,
+                                             requirements=text, rule=rule,
+                                             allow_no_findings=True)
+    interview = _locked_interview(interview_id, actor, version)
+    try:
+        interview.state = "held"
+        interview.held_on = held_on
+        interview.attendees = attendees
+        interview.minutes = minutes
+        interview.follow_up_order_id = follow_up_order.id if follow_up_order else None
+        binding.record(interview, "hold", actor=actor, comment=minutes,
+                       data={"held_on": held_on, "follow_up_order":
+                             follow_up_order.number if follow_up_order else None,
+                             "superseded_order": superseded.number if superseded else None})
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return interview
+
+
+def cancel_interview(interview_id: int, *, actor, version: int | None,
+                     reason: str | None) -> Interview:
+    """Cancel a scheduled interview (reason required)."""
+    interview = _locked_interview(interview_id, actor, version)
+    policy.check("interview_cancel", actor, interview)
+    if interview.state != "scheduled":
+        db.session.rollback()
+        raise GuardFailed([_("Only a scheduled interview can be cancelled.")])
+    errors: dict[str, list[str]] = {}
+    reason = _text(reason, "reason", errors, required_msg=_("Give the reason for cancelling."))
+    if errors:
+        db.session.rollback()
+        raise Invalid(errors)
+    try:
+        interview.state = "cancelled"
+        binding.record(interview, "cancel", actor=actor, comment=reason)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return interview
+
+
+def interview_time(day: date | None, at: time | None) -> datetime | None:
+    """The local date and time a form gave, or None if either is missing."""
+    if day is None or at is None:
+        return None
+    return datetime.combine(day, at, tzinfo=clock.zone())
+
+
+# --- accountability -----------------------------------------------------------------------
+
+def record_accountability(*, actor, institution_id: int | None, measure: str | None,
+                          decided_on: date | None, document_number: str | None,
+                          reason: str | None, staff_id: int | None = None,
+                          queue_key: str | None = None, case_id: int | None = None
+                          ) -> AccountabilityRecord:
+    """Record an accountability measure against an institution or one of its staff.
+
+    A record naming a queue item answers it (the item leaves the queue). Raises
+    NotFound, NotPermitted, Invalid.
+    """
+    queue_key = (queue_key or "").strip() or None
+    if queue_key:
+        from casework.queue.services import get_item
+
+        item = get_item(queue_key, actor)
+        institution_id = item.institution_id
+        case_id = case_id or item.case_id
+    institution = _institution(institution_id)
+    policy.check("accountability_record", actor, institution)
+    errors: dict[str, list[str]] = {}
+    if measure not in ACCOUNTABILITY_MEASURES:
+        errors["measure"] = [_("Choose the measure.")]
+    if decided_on is None:
+        errors["decided_on"] = [_("Enter the date of the decision.")]
+    elif decided_on > clock.today():
+        errors["decided_on"] = [_("The date cannot be in the future.")]
+    document_number = _text(document_number, "document_number", errors, limit=100)
+    reason = _text(reason, "reason", errors, required_msg=_("Give the reason."))
+    staff = None
+    if staff_id:
+        staff = db.session.get(StaffMember, staff_id)
+        if staff is None or staff.institution_id != institution.id:
+            errors["staff_id"] = [_("Choose a staff member of this institution.")]
+    if case_id:
+        case = db.session.get(InspectionCase, case_id)
+        if case is None or case.institution_id != institution.id:
+            errors["case_id"] = [_("The case is not this institution's.")]
+    if errors:
+        raise Invalid(errors)
+    record = AccountabilityRecord(
+        institution=institution, staff=staff, case_id=case_id, queue_key=queue_key,
+        measure=measure, decided_on=decided_on, document_number=document_number,
+        reason=reason, created_by_id=actor.id)
+    try:
+        db.session.add(record)
+        db.session.flush()
+        binding.record(record, "record", actor=actor, comment=reason,
+                       data={"measure": measure, "document_number": document_number,
+                             "staff": staff.name if staff else None, "queue_key": queue_key})
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return record
+
+
+# --- one-vote veto ------------------------------------------------------------------------
+
+def set_veto(*, actor, institution_id: int | None, year: int | None, reason: str | None,
+             decided_on: date | None = None) -> VetoFlag:
+    """Set the one-vote veto on an institution for a year. One active flag per
+    institution and year (GuardFailed). Raises NotFound, NotPermitted, Invalid."""
+    institution = _institution(institution_id)
+    policy.check("veto_set", actor, institution)
+    errors: dict[str, list[str]] = {}
+    this_year = clock.today().year
+    if year is None or not this_year - 5 <= year <= this_year + 1:
+        errors["year"] = [_("Enter a year from %(first)d to %(last)d.",
+                            first=this_year - 5, last=this_year + 1)]
+    reason = _text(reason, "reason", errors, required_msg=_("Give the reason."))
+    decided_on = decided_on or clock.today()
+    if decided_on > clock.today():
+        errors["decided_on"] = [_("The date cannot be in the future.")]
+    if errors:
+        raise Invalid(errors)
+    try:
+        # The institution row is the lock: two coordinators setting at once get one flag.
+        db.session.execute(sa.select(Institution.id).where(Institution.id == institution.id)
+                           .with_for_update())
+        active = db.session.scalar(sa.select(VetoFlag.id).where(
+            VetoFlag.institution_id == institution.id, VetoFlag.year == year,
+            VetoFlag.revoked_at.is_(None)))
+        if active is not None:
+            raise GuardFailed([_("The one-vote veto is already set for this institution "
+                                 "and year.")])
+        flag = VetoFlag(institution=institution, year=year, reason=reason,
+                        decided_on=decided_on, created_by_id=actor.id)
+        db.session.add(flag)
+        db.session.flush()
+        binding.record(flag, "set", actor=actor, comment=reason, data={"year": year})
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return flag
+
+
+def revoke_veto(flag_id: int, *, actor, reason: str | None) -> VetoFlag:
+    """Revoke an active veto flag (reason required); it stays on record."""
+    flag = db.session.scalar(
+        sa.select(VetoFlag).where(VetoFlag.id == flag_id).with_for_update()
+        .execution_options(populate_existing=True))
+    if flag is None or not policy.allows("oversight_view", actor, flag.institution):
+        db.session.rollback()
+        raise NotFound()
+    policy.check("veto_revoke", actor, flag)
+    if flag.revoked_at is not None:
+        db.session.rollback()
+        raise GuardFailed([_("This veto has already been revoked.")])
+    errors: dict[str, list[str]] = {}
+    reason = _text(reason, "reason", errors, required_msg=_("Give the reason for revoking."))
+    if errors:
+        db.session.rollback()
+        raise Invalid(errors)
+    try:
+        flag.revoked_at = clock.now()
+        flag.revoked_reason = reason
+        flag.revoked_by_id = actor.id
+        binding.record(flag, "revoke", actor=actor, comment=reason, data={"year": flag.year})
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return flag

@@ -1,0 +1,133 @@
+"""The escalation queue's pages: the list with filters and bulk claiming, and one
+item's page with the actions that answer it. Each view parses its input, calls one
+service and renders or redirects; a refused form comes back with its messages (422)."""
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from casework import labels, policy
+from casework.errors import Invalid
+from casework.queue import services
+from casework.vocabulary import QUEUE_KINDS
+
+bp = Blueprint("queue", __name__, url_prefix="/queue")
+
+
+def _int(value):
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _date(value):
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+def _filters() -> services.QueueFilters:
+    args = request.args
+    return services.QueueFilters(
+        kind=args.get("kind") or None, region_id=_int(args.get("region")),
+        institution_id=_int(args.get("institution")), owner=args.get("owner") or "anyone",
+        campaign_id=_int(args.get("campaign")), sort=args.get("sort") or "age")
+
+
+def _index_page(errors=None, status=200):
+    filters = _filters()
+    page = services.list_queue(current_user, filters, page=_int(request.args.get("page")) or 1)
+    return render_template(
+        "queue/index.html", page=page, filters=filters, kinds=QUEUE_KINDS,
+        choices=services.filter_choices(current_user), errors=errors or {},
+        can_claim=current_user.role == "coordinator"), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    return _index_page()
+
+
+@bp.post("/assign")
+@login_required
+def assign():
+    keys = request.form.getlist("item")
+    expected = {k: _int(request.form.get(f"seen:{k}")) for k in keys
+                if f"seen:{k}" in request.form}
+    action = request.form.get("action", "")
+    try:
+        n = services.assign_items(keys, actor=current_user, action=action,
+                                  assignee_id=_int(request.form.get("assignee")),
+                                  expected=expected)
+    except Invalid as error:
+        return _index_page(error.details["errors"], 422)
+    flash(_("%(n)d item(s) updated.", n=n), "success")
+    back = request.form.get("next") or ""
+    return redirect(back if back.startswith("/queue/") else url_for("queue.index"))
+
+
+def _item_page(key, errors=None, posted=None, status=200):
+    item = services.get_item(key, current_user)
+    return render_template("queue/item.html", item=item, errors=errors or {},
+                           posted=posted or {}, choices=services.filter_choices(current_user),
+                           labels=labels), status
+
+
+@bp.get("/item/<path:key>")
+@login_required
+def item(key):
+    return _item_page(key)
+
+
+@bp.post("/item/<path:key>/escalate")
+@login_required
+def escalate(key):
+    try:
+        services.escalate_item(key, actor=current_user, version=_int(request.form.get("version")),
+                               comment=request.form.get("comment"))
+    except Invalid as error:
+        return _item_page(key, error.details["errors"], request.form, 422)
+    flash(_("Order escalated."), "success")
+    return redirect(url_for("queue.index"))
+
+
+@bp.post("/item/<path:key>/tackling")
+@login_required
+def tackling(key):
+    try:
+        services.designate_tackling_item(key, actor=current_user,
+                                         version=_int(request.form.get("version")),
+                                         comment=request.form.get("comment"))
+    except Invalid as error:
+        return _item_page(key, error.details["errors"], request.form, 422)
+    flash(_("Case designated for tackling."), "success")
+    return redirect(url_for("queue.index"))
+
+
+@bp.post("/item/<path:key>/extension")
+@login_required
+def extension(key):
+    approve = request.form.get("decision") == "approve"
+    try:
+        services.decide_extension_item(
+            key, actor=current_user, approve=approve, version=_int(request.form.get("version")),
+            comment=request.form.get("comment"),
+            new_deadline=_date(request.form.get("new_deadline")))
+    except Invalid as error:
+        return _item_page(key, error.details["errors"], request.form, 422)
+    flash(_("Extension approved.") if approve else _("Extension declined."), "success")
+    return redirect(url_for("queue.index"))
+
+
+@bp.app_context_processor
+def _queue_helpers():
+    def queue_badge():
+        """The number of items on the current user's queue (dashboard link)."""
+        if not policy.allows("queue_view", current_user):
+            return None
+        return services.queue_count(current_user)
+
+    return {"queue_badge": queue_badge}

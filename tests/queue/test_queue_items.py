@@ -1,0 +1,96 @@
+"""The escalation queue holds exactly what needs a coordinator, in the actor's region."""
+
+import pytest
+from queue_scenario import NOW, TODAY, build, more_rows
+
+from casework.errors import NotPermitted
+from casework.queue import services
+from casework.queue.services import QueueFilters
+
+
+@pytest.fixture
+def scenario(db, world, clock):
+    clock(NOW)
+    return build(db, world)
+
+
+def keys(actor, **filters):
+    return {i.key for i in services.compute_items(actor, QueueFilters(**filters))}
+
+
+def test_the_queue_holds_exactly_the_expected_items(scenario, users):
+    _objects, expected = scenario
+    assert keys(users["coordinator"]) == expected
+    # Viewers read the same queue.
+    assert keys(users["viewer"]) == expected
+
+
+def test_ages_count_from_the_cause(scenario, users, world):
+    objects, _expected = scenario
+    items = {i.key: i for i in services.compute_items(users["coordinator"])}
+    assert items[f"order_escalated:{objects['escalated'].id}"].age == (TODAY - __import__(
+        "datetime").date(2022, 11, 20)).days
+    assert items[f"order_overdue:{objects['overdue'].id}"].age == 8      # due 1 Dec
+    assert items[f"case_blocked:{objects['case_h'].id}"].age == 9        # consolidation 1 Dec
+    assert items[f"institution_points:{world.clinic.id}:2022"].since.isoformat() == "2022-08-01"
+    # Sorted oldest first by default.
+    ages = [i.age for i in services.compute_items(users["coordinator"])]
+    assert ages == sorted(ages, reverse=True)
+
+
+def test_reasons_are_translated(scenario, users, app):
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        items = services.compute_items(users["coordinator"], QueueFilters(kind="order_overdue"))
+    assert items and all(item.reason for item in items)
+
+
+def test_a_district_coordinator_sees_only_its_district(scenario, users):
+    objects, _ = scenario
+    assert keys(users["district_coordinator"]) == {
+        f"case_no_mobilisation_record:{objects['case_f'].id}"}
+
+
+@pytest.mark.parametrize("role", ["inspector", "institution", "admin"])
+def test_nobody_else_sees_the_queue(scenario, users, role):
+    with pytest.raises(NotPermitted):
+        services.compute_items(users[role])
+
+
+def test_filters(scenario, users, world):
+    objects, expected = scenario
+    coordinator = users["coordinator"]
+    assert keys(coordinator, kind="order_overdue") == {f"order_overdue:{objects['overdue'].id}"}
+    assert keys(coordinator, institution_id=world.clinic.id) == {
+        f"case_tackling:{objects['case_c'].id}", f"report_overdue:{objects['report'].id}",
+        f"institution_points:{world.clinic.id}:2022"}
+    assert keys(coordinator, region_id=world.other_district.id) == {
+        f"case_no_mobilisation_record:{objects['case_f'].id}"}
+    # Points items belong to no campaign.
+    assert keys(coordinator, campaign_id=objects["campaign"].id) == {
+        k for k in expected if not k.startswith("institution_points")}
+    assert keys(coordinator, owner="mine") == set()
+    assert keys(coordinator, owner="unassigned") == expected
+
+
+def test_items_leave_when_their_cause_is_gone(scenario, users, db, world):
+    objects, expected = scenario
+    objects["overdue"].state = "closed"
+    objects["case_c"].state = "rectification"
+    db.session.commit()
+    left = keys(users["coordinator"])
+    assert f"order_overdue:{objects['overdue'].id}" not in left
+    assert f"case_tackling:{objects['case_c'].id}" not in left
+
+
+def test_constant_number_of_queries(scenario, users, db, world, count_queries):
+    objects, _ = scenario
+    coordinator = users["coordinator"]
+    services.compute_items(coordinator)     # warm caches (the user's region)
+    with count_queries() as small:
+        n_small = len(services.compute_items(coordinator))
+    more_rows(db, world, objects, n=15)
+    assert coordinator.region.path  # the commit expired the user: reload it outside the count
+    with count_queries() as large:
+        n_large = len(services.compute_items(coordinator))
+    assert n_large > n_small + 40
+    assert len(large) == len(small), large
