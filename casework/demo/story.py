@@ -31,6 +31,7 @@ from casework.inspections.models import Inspection
 from casework.institutions.models import Institution
 from casework.jobs.registry import JOBS, SWEEP_ORDER
 from casework.orders import services as orders
+from casework.oversight import services as oversight
 from casework.reports import services as reports
 from casework.reports.models import ProgressReport
 from casework.users.models import User
@@ -244,8 +245,8 @@ def tell(story: Story) -> int:
         ("service-attitude", "moderate", "住院部护士站对患者询问态度生硬。"),
         ("irregular-practice", "serious", "存在分解收费、重复收费问题。"),
     ])
-    s.on(d(2026, 9, 10), s.order, "ZW-004", f4 or [], "退还重复收取费用，开展收费行为专项自查。",
-         "months", 1)
+    o4 = s.on(d(2026, 9, 10), s.order, "ZW-004", f4 or [],
+              "退还重复收取费用，开展收费行为专项自查。", "months", 1)
     f8 = s.on(d(2026, 10, 12), s.inspect, "ZW-008", d(2026, 10, 12), [
         ("improper-benefits", "serious", "违规发布医疗广告，夸大治疗效果。"),
     ])
@@ -257,6 +258,20 @@ def tell(story: Story) -> int:
     ])
     s.on(d(2026, 11, 10), s.order, "ZW-011", f11 or [], "落实预检分诊专人值守制度。",
          "working_days", 20)
+
+    # The county hospital ignored its order: summoned to an interview (约谈) from the
+    # escalation queue, which supersedes the order with a follow-up one.
+    interview = s.on(d(2026, 11, 18), lambda: oversight.schedule_interview(
+        actor=c.coordinator, institution_id=None, reason="整改通知逾期未落实，经升级督办仍未整改。",
+        scheduled_for=datetime(2026, 11, 24, 9, 30, tzinfo=clock.zone()),
+        location="市卫生健康委三楼会议室", queue_key=f"order_escalated:{o4}"))
+    if interview:
+        s.on(d(2026, 11, 24), lambda: oversight.hold_interview(
+            interview.id, actor=c.coordinator, version=interview.version,
+            held_on=d(2026, 11, 24), attendees="中宁县人民医院院长、分管副院长、医务科科长",
+            minutes="医院主要负责人说明整改滞后原因，承诺十个工作日内完成收费自查并退还多收费用。",
+            follow_up=True, requirements="十个工作日内完成收费行为全面自查并退还重复收取的费用，报送整改报告。",
+            working_days=10))
 
     # Complaints and tip-offs through the months.
     k1 = s.on(d(2026, 7, 5), s.complaint, d(2026, 7, 5), "hotline", "service_attitude",

@@ -9,6 +9,7 @@ from casework.complaints.models import Complaint
 from casework.demo.story import CODE, live_definition
 from casework.history.models import HistoryEvent
 from casework.orders.models import ExtensionRequest, RectificationOrder
+from casework.oversight.models import Interview
 from casework.reports.models import ProgressReport
 
 
@@ -42,10 +43,14 @@ def test_on_the_25th_of_november_the_demo_has_work_in_every_state(runner, db, cl
         "0001": "closed",       # submitted 5 Aug, verified 7 Aug: on time
         "0002": "escalated",    # returned twice, past its 15 Sep deadline, 5 days more
         "0003": "escalated",    # an extension asked for and not yet decided
-        "0004": "escalated",    # never acknowledged
+        "0004": "cancelled",    # never acknowledged: escalated, then superseded by 0007
         "0005": "escalated",    # deadline 11 Nov + 5 days
         "0006": "issued",       # deadline 8 Dec
+        "0007": "issued",       # the follow-up order of the interview held on 24 Nov
     }
+    interview = db.session.scalar(sa.select(Interview))
+    assert (interview.state, interview.held_on.isoformat()) == ("held", "2026-11-24")
+    assert interview.follow_up_order_id == orders["0007"].id
     returns = db.session.scalar(sa.select(sa.func.count(HistoryEvent.id)).where(
         HistoryEvent.object_type == "order", HistoryEvent.object_id == orders["0002"].id,
         HistoryEvent.trigger == "return"))
