@@ -10,6 +10,7 @@ from casework import clock
 from casework.campaigns.definition import load_definitions
 from casework.campaigns.importer import import_campaign
 from casework.campaigns.sweeps import advance_campaign
+from casework.cases.mobilisation import load_demo_records
 from casework.demo.data_files import load_demo_data
 from casework.extensions import db
 from casework.institutions.models import Institution, Region
@@ -84,4 +85,5 @@ def load_demo() -> list[str]:
         moved = advance_to_phase(campaign, today)
         lines.append(f"Campaign {campaign.code}: {opened} new case(s), "
                      f"{moved} moved to the current phase")
+    lines.append(f"Mobilisation records: {load_demo_records()} added")
     return lines
