@@ -106,8 +106,8 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
     issued, closed, on_time, overdue = (values[i::4] for i in range(4))
     result.charts.append(Chart(
         "orders", _("Orders by month"), "bar", labels,
-        [Dataset(_("Issued"), issued, stack="flow"),
-         Dataset(_("Closed"), closed, stack="done"),
+        [Dataset(_("Issued in the month"), issued, stack="flow"),
+         Dataset(_("Closed in the month"), closed, stack="done"),
          Dataset(_("Overdue and open at month end"), overdue, stack="overdue")]))
     rates = [round(100 * t / c, 1) if c else None for t, c in zip(on_time, closed, strict=True)]
     result.charts.append(Chart(

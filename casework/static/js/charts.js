@@ -24,7 +24,8 @@
         borderWidth: line ? 3 : 1,
         pointRadius: line ? 4 : 0,
         spanGaps: true,
-        tension: 0.2,
+        tension: 0,
+        maxBarThickness: 36,
       };
     });
   }
