@@ -37,6 +37,7 @@ from casework.orders.models import RectificationOrder, order_finding
 from casework.oversight.models import AccountabilityRecord, Interview
 from casework.points.models import PointsEntry
 from casework.vocabulary import DISPUTE_ROUTES
+from casework.web import localized
 
 ROUTE_LABELS = {
     "negotiation": _l("Negotiation"),
@@ -252,7 +253,7 @@ def coverage_rows(campaign: Campaign, actor, start: date, end: date) -> list[Cov
         matching = [r for r in rows if rule.matches(r[0], r[1], r[2])]
         in_scope = sum(r[3] for r in matching)
         lines.append(CoverageRow(
-            label=rule.label_en if _is_english() and rule.label_en else rule.label,
+            label=localized(rule, "label"),
             target_percent=rule.target_percent, in_scope=in_scope,
             inspected=sum(r[4] for r in matching),
             required=ceil(in_scope * rule.target_percent / 100)))
@@ -279,12 +280,6 @@ def mobilisation_end(campaign: Campaign) -> date | None:
     return max((p.ends_on for p in campaign.phases if p.kind == "mobilisation"), default=None)
 
 
-def _is_english() -> bool:
-    from flask_babel import get_locale
-
-    return str(get_locale()) == "en"
-
-
 def route_label(route: str) -> str:
     return str(ROUTE_LABELS.get(route, route))
 
@@ -295,8 +290,7 @@ def _percent(value) -> str:
 
 def report_sheets(report: CampaignReport) -> list[xlsx.Sheet]:
     """One sheet per section; the first repeats the campaign and the period."""
-    title = report.campaign.title_en if _is_english() and report.campaign.title_en \
-        else report.campaign.title
+    title = localized(report.campaign, "title")
     preamble = [title, _("Period: %(start)s to %(end)s", start=report.start.isoformat(),
                          end=report.end.isoformat())]
     o, c, p, m = report.orders, report.complaints, report.points, report.mobilisation
@@ -332,8 +326,7 @@ def report_sheets(report: CampaignReport) -> list[xlsx.Sheet]:
                     for r in report.coverage], preamble=preamble),
         xlsx.Sheet(_("Findings"), [_("Key task"), _("Problems found"),
                                    _("Rectification required"), _("Rectified")],
-                   [(r.key_task.title_en if _is_english() and r.key_task.title_en
-                     else r.key_task.title, r.found, r.to_rectify, r.rectified)
+                   [(localized(r.key_task, "title"), r.found, r.to_rectify, r.rectified)
                     for r in report.findings], preamble=preamble),
         xlsx.Sheet(_("Disputes"), [_("Resolution route"), _("Medical disputes"),
                                    _("Resolved")],

@@ -121,8 +121,11 @@ def load_demo_records() -> int:
     for case in cases:
         if case.institution_id % 3 == 0:
             continue
+        # Filed in good time: a week before the mobilisation phase ended.
+        ends = mobilisation_end(case.campaign)
+        filed = instant(ends - timedelta(days=7)) + timedelta(hours=10) if ends else clock.now()
         db.session.add(MobilisationRecord(case_id=case.id, leading_group=DEMO_LEADING_GROUP,
-                                          plan_summary=DEMO_PLAN,
+                                          plan_summary=DEMO_PLAN, submitted_at=filed,
                                           submitted_by_id=users.get(case.institution_id)))
         added += 1
     db.session.commit()

@@ -22,6 +22,7 @@ from casework.errors import NotFound
 from casework.extensions import db
 from casework.inspections.models import Finding, Inspection
 from casework.institutions.models import Institution
+from casework.web import localized
 
 TOP_N = 10
 
@@ -141,7 +142,7 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
     tasks = campaign.key_tasks
     result.charts.append(Chart(
         "findings", _("Findings by key task"), "bar",
-        [_short(t.title) for t in tasks],
+        [localized(t, "title") for t in tasks],
         [Dataset(_("Findings"), [found.get(t.id, 0) for t in tasks])], horizontal=True))
 
     if actor.role == "institution":
@@ -152,6 +153,7 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
         "coverage", _("Coverage against target"), "bar", [line.label for line in lines],
         [Dataset(_("Inspected (%)"), [line.percent or 0 for line in lines]),
          Dataset(_("Target (%)"), [line.target_percent for line in lines])], percent=True,
+        horizontal=True,
         note=_("Institutions with an inspection finalised in the period, out of those in "
                "scope.")))
 
@@ -174,7 +176,3 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
          Dataset(_("Complaints substantiated"), complaints[1::2]),
          Dataset(_("Medical disputes"), disputes)]))
     return result
-
-
-def _short(text: str, limit: int = 24) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

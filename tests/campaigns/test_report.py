@@ -182,3 +182,18 @@ def test_report_queries_do_not_grow_with_the_data(scenario, world, db, users, ap
     assert after.orders["issued"] == before.orders["issued"] + 30
     assert after.complaints["received"] == before.complaints["received"] + 30
     assert large == small
+
+
+def test_report_in_english(scenario, users, db, login, client):
+    users["viewer"].locale = "en"
+    db.session.commit()
+    login.as_("viewer")
+    html = client.get(url(scenario)).get_data(as_text=True)
+    assert "Campaign report" in html and "Orders closed on time" in html
+    assert "Mediation" in html
+    response = client.get(f"/campaigns/{scenario.campaign.id}/report?start=2021-06-01&end=x")
+    assert response.status_code == 422
+    assert "Enter a valid end date (YYYY-MM-DD)." in response.get_data(as_text=True)
+    book = load_workbook(BytesIO(client.get(url(scenario, ".xlsx")).data))
+    assert book.sheetnames == ["Summary", "Coverage", "Findings", "Disputes"]
+    assert book["Summary"]["A1"].value == "Test campaign"

@@ -5,6 +5,7 @@
   "use strict";
   if (typeof window.Chart === "undefined") return;
 
+  const LABEL_CHARS = 12;
   const COLOURS = ["#0d6efd", "#198754", "#dc3545", "#fd7e14", "#6f42c1", "#20c997", "#6c757d"];
   const fontFamily = getComputedStyle(document.body).fontFamily;
   window.Chart.defaults.font.family = fontFamily;
@@ -35,7 +36,15 @@
     if (!source) return;
     const spec = JSON.parse(source.textContent);
     const valueAxis = spec.horizontal ? "x" : "y";
+    const categoryAxis = spec.horizontal ? "y" : "x";
     const scales = { x: { stacked: spec.stacked }, y: { stacked: spec.stacked } };
+    // Long names (key tasks, coverage rules) are cut on the axis; the table has them whole.
+    scales[categoryAxis].ticks = {
+      callback: function (value) {
+        const label = String(this.getLabelForValue(value));
+        return label.length > LABEL_CHARS ? label.slice(0, LABEL_CHARS - 1) + "…" : label;
+      },
+    };
     scales[valueAxis].beginAtZero = true;
     scales[valueAxis].ticks = { precision: 0 };
     if (spec.percent) {
