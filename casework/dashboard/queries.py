@@ -73,7 +73,7 @@ def scope_ids(actor, campaign):
 def order_facts(campaign_id: int, actor, campaign):
     """One row per order of the campaign in the actor's scope: institution, issue date,
     deadline, state, when it was closed and when it ended (closed or cancelled), and
-    whether any rectification was submitted late."""
+    whether any rectification was submitted late, and when one was first submitted in time."""
     ends = (
         sa.select(
             HistoryEvent.object_id.label("order_id"),
@@ -89,6 +89,10 @@ def order_facts(campaign_id: int, actor, campaign):
     )
     late = sa.exists().where(Submission.order_id == RectificationOrder.id,
                              Submission.late.is_(True))
+    submitted_in_time = (sa.select(sa.func.min(Submission.submitted_at))
+                         .where(Submission.order_id == RectificationOrder.id,
+                                Submission.late.is_(False))
+                         .scalar_subquery())
     return (
         sa.select(
             RectificationOrder.id.label("id"),
@@ -99,6 +103,7 @@ def order_facts(campaign_id: int, actor, campaign):
             ends.c.closed_at.label("closed_at"),
             ends.c.ended_at.label("ended_at"),
             late.label("late"),
+            submitted_in_time.label("submitted_in_time"),
         )
         .join(InspectionCase, InspectionCase.id == RectificationOrder.case_id)
         .outerjoin(ends, ends.c.order_id == RectificationOrder.id)
@@ -118,7 +123,11 @@ def sum_if(value, condition):
 
 
 def overdue_at(facts, day: date):
-    """Open at the end of `day` with a deadline before it: overdue then."""
-    after = instant(day + timedelta(days=1))
+    """Overdue at the end of `day`: issued, deadline before it, not closed or cancelled by
+    then, and no rectification submitted in time by then (one awaiting verification is
+    the inspector's move, not the institution's delay)."""
+    after = ts(instant(day + timedelta(days=1)))
     return sa.and_(facts.c.issued_on <= day, facts.c.deadline < day,
-                   sa.or_(facts.c.ended_at.is_(None), facts.c.ended_at >= ts(after)))
+                   sa.or_(facts.c.ended_at.is_(None), facts.c.ended_at >= after),
+                   sa.or_(facts.c.submitted_in_time.is_(None),
+                          facts.c.submitted_in_time >= after))

@@ -197,3 +197,31 @@ def test_report_in_english(scenario, users, db, login, client):
     book = load_workbook(BytesIO(client.get(url(scenario, ".xlsx")).data))
     assert book.sheetnames == ["Summary", "Coverage", "Findings", "Disputes"]
     assert book["Summary"]["A1"].value == "Test campaign"
+
+
+def test_an_order_awaiting_verification_is_not_overdue(scenario, world, db, users, app):
+    from datetime import UTC, date, datetime
+
+    from casework.orders.models import RectificationOrder, Submission
+
+    def figures():
+        with app.test_request_context():
+            return campaign_report(scenario.campaign.id, actor=users["coordinator"],
+                                   start=START, end=END).orders
+
+    before = figures()
+    # Issued 09-01, due 09-15, rectification submitted in time on 09-14, not verified yet.
+    order = RectificationOrder(number="整改〔2021〕0999号", case_id=scenario.h1.id,
+                               requirements="整改", issuing_body="卫健委",
+                               issued_on=date(2021, 9, 1), issued_by_id=users["inspector"].id,
+                               deadline=date(2021, 9, 15), deadline_rule={"kind": "date"},
+                               state="submitted")
+    db.session.add(order)
+    db.session.flush()
+    db.session.add(Submission(order_id=order.id, report="已整改", late=False,
+                              submitted_by_id=users["institution"].id,
+                              submitted_at=datetime(2021, 9, 14, 2, tzinfo=UTC)))
+    db.session.commit()
+    after = figures()
+    assert after["issued"] == before["issued"] + 1
+    assert after["overdue"] == before["overdue"]
