@@ -67,6 +67,9 @@ TRIGGERS = {
         "start_consolidation": _p("case action", "Start consolidation"),
         "close": _p("case action", "Close the case"),
         "reopen": _p("case action", "Reopen"),
+        # History entries that are not transitions.
+        "mobilisation_record_filed": _p("case action", "Mobilisation record filed"),
+        "mobilisation_record_updated": _p("case action", "Mobilisation record updated"),
     },
     "order": {
         "acknowledge": _p("order action", "Acknowledge"),

@@ -411,6 +411,27 @@ def veto_revoke(user, flag) -> bool:
 
 # --- dashboards and campaign reports (issue 6) ----------------------------------
 
+def campaign_report_view(user, campaign) -> bool:
+    """The campaign report (figures, XLSX, print): coordinators and viewers whose region
+    overlaps the campaign's; the figures are limited to their own jurisdiction."""
+    return (_role(user) in ("coordinator", "viewer") and user.region is not None
+            and _regions_overlap(user, campaign.region))
+
+
+def dashboard_charts_view(user, campaign) -> bool:
+    """The charts on the dashboard for one campaign: officers and viewers (their region)
+    and institutions (their own figures); admins have no casework charts."""
+    role = _role(user)
+    if role in REGION_ROLES:
+        return user.region is not None and campaign_view(user, campaign)
+    return role == "institution" and campaign_view(user, campaign)
+
+
+def case_mobilisation_file(user, case) -> bool:
+    """File or edit the case's mobilisation record: the institution's own users."""
+    return _role(user) == "institution" and case.institution_id == user.institution_id
+
+
 
 
 # --- the door -------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from casework.cases.mobilisation import is_late, mobilisation_record, phase_over
 from casework.cases.services import available_triggers, case_history, get_case
 from casework.inspections.services import case_inspections
 from casework.orders.services import Candidates, case_orders, order_candidates
@@ -19,6 +20,9 @@ class CaseOverview:
     blocking_orders: list[str]     # what stops start_consolidation
     unfinished_orders: list[str]   # what stops close
     reports: list                  # progress reports, latest period first
+    mobilisation: object = None    # the mobilisation record, if filed
+    mobilisation_late: bool = False        # filed after the mobilisation phase
+    mobilisation_overdue: bool = False     # not filed and the phase is over
 
 
 def case_overview(case_id: int, actor) -> CaseOverview:
@@ -31,4 +35,11 @@ def case_overview(case_id: int, actor) -> CaseOverview:
                         candidates=order_candidates(case),
                         blocking_orders=case.blocking_orders,
                         unfinished_orders=case.unfinished_orders,
-                        reports=case_reports(case))
+                        reports=case_reports(case), **_mobilisation(case))
+
+
+def _mobilisation(case) -> dict:
+    record = mobilisation_record(case)
+    return {"mobilisation": record,
+            "mobilisation_late": bool(record and is_late(record, case)),
+            "mobilisation_overdue": record is None and phase_over(case)}

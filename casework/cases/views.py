@@ -4,7 +4,8 @@ from flask_login import current_user, login_required
 
 from casework import labels
 from casework.campaigns import services as campaign_services
-from casework.cases import services
+from casework.cases import mobilisation, services
+from casework.cases.forms import MobilisationForm
 from casework.cases.overview import case_overview
 from casework.errors import Invalid
 from casework.forms import TransitionForm
@@ -65,3 +66,32 @@ def fire(case_id, trigger):
                        comment=form.comment.data, final_summary=form.final_summary.data)
     flash(_("Done: %(action)s.", action=labels.trigger_label(trigger)), "success")
     return redirect(url_for("cases.detail", case_id=case_id))
+
+
+@bp.route("/<int:case_id>/mobilisation", methods=["GET", "POST"])
+@login_required
+def mobilisation_record(case_id):
+    """The institution files (or edits) the case's mobilisation record."""
+    case, record = mobilisation.get_for_filing(case_id, current_user)
+    form = MobilisationForm(obj=record) if request.method == "GET" else MobilisationForm()
+    if request.method == "GET":
+        form.version.data = record.version if record else 0
+        return render_template("cases/mobilisation.html", case=case, record=record, form=form,
+                               late=mobilisation.phase_over(case))
+    errors = form.errors if not form.validate() else {}
+    if not errors:
+        try:
+            mobilisation.file_mobilisation_record(
+                case_id, actor=current_user, leading_group=form.leading_group.data,
+                plan_summary=form.plan_summary.data, version=form.version.data)
+        except Invalid as error:
+            errors = error.details.get("errors", {})
+    if errors:
+        # The form again with what was typed and why it was refused.
+        for name, messages in errors.items():
+            if name in form and not form[name].errors:
+                form[name].errors = list(messages)
+        return render_template("cases/mobilisation.html", case=case, record=record, form=form,
+                               late=mobilisation.phase_over(case)), 422
+    flash(_("The mobilisation record is saved."), "success")
+    return redirect(url_for("cases.detail", case_id=case_id) + "#mobilisation")

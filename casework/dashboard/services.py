@@ -1,5 +1,7 @@
 """What each role's dashboard shows, computed in a fixed number of queries."""
 
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
@@ -7,6 +9,7 @@ from casework import policy
 from casework.campaigns.services import list_campaigns
 from casework.cases.models import InspectionCase
 from casework.cases.services import state_counts
+from casework.dashboard.charts import campaign_charts
 from casework.extensions import db
 from casework.history.models import HistoryEvent
 from casework.institutions.models import Institution, Region
@@ -54,14 +57,20 @@ def admin_overview() -> dict:
     }
 
 
-def overview(actor) -> dict:
-    """Everything the actor's dashboard needs."""
+def overview(actor, campaign_id: int | None = None, start: date | None = None,
+             end: date | None = None) -> dict:
+    """Everything the actor's dashboard needs; the charts are for `campaign_id` (default:
+    the campaign running today) between `start` and `end` (default: its period so far).
+    Raises NotFound (campaign not chartable by the actor), Invalid (bad period)."""
     data = {"campaigns": list_campaigns(actor)}
     if actor.role == "admin":
         data.update(admin_overview())
-    elif actor.role == "institution":
+        return data
+    if actor.role == "institution":
         data["cases"] = institution_cases(actor)
     else:
         data["state_counts"] = state_counts(actor)
         data["recent"] = recent_case_events(actor)
+    data["charts"] = campaign_charts(actor, campaign_id, start, end,
+                                     [c for c, _n in data["campaigns"]])
     return data

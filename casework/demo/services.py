@@ -10,6 +10,7 @@ from casework import clock
 from casework.campaigns.definition import load_definitions
 from casework.campaigns.importer import import_campaign
 from casework.campaigns.sweeps import advance_campaign
+from casework.cases.mobilisation import load_demo_records
 from casework.demo.data_files import load_demo_data
 from casework.demo.story import load_live_campaign
 from casework.extensions import db
@@ -86,4 +87,5 @@ def load_demo() -> list[str]:
         lines.append(f"Campaign {campaign.code}: {opened} new case(s), "
                      f"{moved} moved to the current phase")
     lines.append(load_live_campaign(today))
+    lines.append(f"Mobilisation records: {load_demo_records()} added")
     return lines

@@ -1,0 +1,178 @@
+"""The dashboard charts: series for one campaign and a date range, in the actor's scope.
+
+Each chart is plain data (labels, datasets of numbers); the template draws it with
+Chart.js and prints the same numbers as a table. Every series is one grouped or
+conditionally aggregated query, so the number of statements does not grow with the data.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from casework import clock, policy
+from casework.campaigns.models import Campaign
+from casework.campaigns.report import check_period, coverage_rows, default_period
+from casework.cases.models import InspectionCase
+from casework.complaints.models import Complaint
+from casework.dashboard.queries import count_if, months, order_facts, overdue_at, scope_ids, ts
+from casework.disputes.models import MedicalDispute
+from casework.errors import NotFound
+from casework.extensions import db
+from casework.inspections.models import Finding, Inspection
+from casework.institutions.models import Institution
+from casework.web import localized
+
+TOP_N = 10
+
+
+@dataclass
+class Dataset:
+    label: str
+    data: list
+    kind: str | None = None      # "line" to draw over bars
+    stack: str | None = None
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    type: str                    # "bar" or "line"
+    labels: list[str]
+    datasets: list[Dataset]
+    stacked: bool = False
+    horizontal: bool = False
+    percent: bool = False        # values are percentages (axis 0–100)
+    note: str | None = None
+
+    def as_json(self) -> dict:
+        return {"key": self.key, "type": self.type, "labels": self.labels,
+                "stacked": self.stacked, "horizontal": self.horizontal,
+                "percent": self.percent,
+                "datasets": [{"label": d.label, "data": d.data, "type": d.kind,
+                              "stack": d.stack} for d in self.datasets]}
+
+
+@dataclass
+class Charts:
+    campaign: Campaign | None
+    start: date | None
+    end: date | None
+    charts: list[Chart] = field(default_factory=list)
+
+    def get(self, key: str) -> Chart | None:
+        return next((c for c in self.charts if c.key == key), None)
+
+
+def pick_campaign(actor, campaign_id: int | None, campaigns: list[Campaign]) -> Campaign | None:
+    """The campaign asked for (NotFound if the actor may not chart it), else the one
+    running today, else the newest."""
+    if campaign_id is not None:
+        chosen = next((c for c in campaigns if c.id == campaign_id), None)
+        if chosen is None or not policy.allows("dashboard_charts_view", actor, chosen):
+            raise NotFound()
+        return chosen
+    today = clock.today()
+    running = [c for c in campaigns if c.starts_on <= today <= c.ends_on]
+    return (running or campaigns or [None])[0]
+
+
+def campaign_charts(actor, campaign_id: int | None, start: date | None, end: date | None,
+                    campaigns: list[Campaign]) -> Charts:
+    """The charts of the actor's dashboard. `campaigns` are those the actor sees (already
+    loaded for the selector). Raises NotFound (campaign), Invalid (period)."""
+    campaign = pick_campaign(actor, campaign_id, campaigns)
+    if campaign is None or not policy.allows("dashboard_charts_view", actor, campaign):
+        return Charts(None, None, None)
+    if start is None and end is None:
+        start, end = default_period(campaign)
+    check_period(start, end)
+    result = Charts(campaign, start, end)
+    periods = months(start, end)
+    labels = [m.key for m in periods]
+    facts = order_facts(campaign.id, actor, campaign)
+    today = clock.today()
+
+    # Orders per month: issued, closed, overdue and still open at the month's end.
+    columns = []
+    for m in periods:
+        closed = sa.and_(facts.c.closed_at >= ts(m.begins), facts.c.closed_at < ts(m.ends))
+        columns += [count_if(sa.and_(facts.c.issued_on >= m.first, facts.c.issued_on <= m.last)),
+                    count_if(closed),
+                    count_if(sa.and_(closed, facts.c.late.is_(False))),
+                    count_if(overdue_at(facts, min(m.last, today)))]
+    values = list(db.session.execute(sa.select(*columns)).one()) if columns else []
+    issued, closed, on_time, overdue = (values[i::4] for i in range(4))
+    result.charts.append(Chart(
+        "orders", _("Orders by month"), "bar", labels,
+        [Dataset(_("Issued in the month"), issued, stack="flow"),
+         Dataset(_("Closed in the month"), closed, stack="done"),
+         Dataset(_("Overdue and open at month end"), overdue, stack="overdue")]))
+    rates = [round(100 * t / c, 1) if c else None for t, c in zip(on_time, closed, strict=True)]
+    result.charts.append(Chart(
+        "on_time", _("On-time closure rate"), "line", labels,
+        [Dataset(_("Closed on time (%)"), rates)], percent=True,
+        note=_("Orders closed in the month without a late submission, out of all closed.")))
+
+    if actor.role != "institution":
+        top = db.session.execute(
+            sa.select(Institution.name, sa.func.count())
+            .join(facts, facts.c.institution_id == Institution.id)
+            .where(facts.c.state.in_(("overdue", "escalated")))
+            .group_by(Institution.id, Institution.name)
+            .order_by(sa.func.count().desc(), Institution.name).limit(TOP_N)
+        ).all()
+        result.charts.append(Chart(
+            "overdue_institutions", _("Overdue orders by institution (top %(n)d)", n=TOP_N),
+            "bar", [r[0] for r in top], [Dataset(_("Orders overdue or escalated"),
+                                                 [r[1] for r in top])], horizontal=True))
+
+    found = dict(db.session.execute(
+        sa.select(Finding.key_task_id, sa.func.count())
+        .join(Inspection, Inspection.id == Finding.inspection_id)
+        .join(InspectionCase, InspectionCase.id == Finding.case_id)
+        .where(InspectionCase.campaign_id == campaign.id,
+               InspectionCase.institution_id.in_(scope_ids(actor, campaign)),
+               Inspection.finalised_at >= ts(periods[0].begins),
+               Inspection.finalised_at < ts(periods[-1].ends))
+        .group_by(Finding.key_task_id)
+    ).all()) if periods else {}
+    tasks = campaign.key_tasks
+    result.charts.append(Chart(
+        "findings", _("Findings by key task"), "bar",
+        [localized(t, "title") for t in tasks],
+        [Dataset(_("Findings"), [found.get(t.id, 0) for t in tasks])], horizontal=True))
+
+    if actor.role == "institution":
+        return result
+
+    lines = coverage_rows(campaign, actor, start, end)
+    result.charts.append(Chart(
+        "coverage", _("Coverage against target"), "bar", [line.label for line in lines],
+        [Dataset(_("Inspected (%)"), [line.percent or 0 for line in lines]),
+         Dataset(_("Target (%)"), [line.target_percent for line in lines])], percent=True,
+        horizontal=True,
+        note=_("Institutions with an inspection finalised in the period, out of those in "
+               "scope.")))
+
+    scope = scope_ids(actor, campaign)
+    columns = []
+    for m in periods:
+        received = sa.and_(Complaint.received_on >= m.first, Complaint.received_on <= m.last)
+        columns += [count_if(received),
+                    count_if(sa.and_(received, Complaint.outcome == "substantiated"))]
+    complaints = (list(db.session.execute(
+        sa.select(*columns).where(Complaint.institution_id.in_(scope))).one())
+        if columns else [])
+    disputes = (list(db.session.execute(
+        sa.select(*[count_if(sa.and_(MedicalDispute.occurred_on >= m.first,
+                                     MedicalDispute.occurred_on <= m.last)) for m in periods])
+        .where(MedicalDispute.institution_id.in_(scope))).one()) if periods else [])
+    result.charts.append(Chart(
+        "complaints", _("Complaints and disputes by month"), "line", labels,
+        [Dataset(_("Complaints received"), complaints[0::2]),
+         Dataset(_("Complaints substantiated"), complaints[1::2]),
+         Dataset(_("Medical disputes"), disputes)]))
+    return result
