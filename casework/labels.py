@@ -79,6 +79,12 @@ TRIGGERS = {
         "reply": _p("complaint action", "Reply to complainant"),
         "close": _p("complaint action", "Close"),
         "transfer": _p("complaint action", "Transfer"),
+        # History entries that are not transitions.
+        "linked": _p("complaint action", "Links changed"),
+    },
+    "points_entry": {
+        "award": _p("points action", "Points awarded"),
+        "reverse": _p("points action", "Entry reversed"),
     },
     "report": {
         "submit": _p("report action", "Submit report"),
@@ -143,6 +149,13 @@ FREQUENCIES = {
 }
 
 
+POINTS_SOURCES = {
+    "complaint": _l("Substantiated complaint"),
+    "finding": _l("Finding"),
+    "manual": _l("Manual award"),
+}
+
+
 def _lookup(table, key):
     return table.get(key, key)
 
@@ -183,7 +196,12 @@ def frequency_label(frequency):
     return _lookup(FREQUENCIES, frequency)
 
 
+def points_source_label(source):
+    return _lookup(POINTS_SOURCES, source)
+
+
 TEMPLATE_FILTERS = {
+    "points_source_label": points_source_label,
     "state_label": state_label,
     "trigger_label": trigger_label,
     "role_label": role_label,
