@@ -65,6 +65,8 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(__import__("casework.complaints.views").complaints.views.bp)
     app.register_blueprint(__import__("casework.queue.views").queue.views.bp)
     app.register_blueprint(__import__("casework.oversight.views").oversight.views.bp)
+    app.register_blueprint(__import__("casework.points.views").points.views.bp)
+    app.register_blueprint(__import__("casework.settings.views").settings.views.bp)
 
     from casework.cli import register_cli
 

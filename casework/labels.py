@@ -92,6 +92,12 @@ TRIGGERS = {
         "reply": _p("complaint action", "Reply to complainant"),
         "close": _p("complaint action", "Close"),
         "transfer": _p("complaint action", "Transfer"),
+        # History entries that are not transitions.
+        "linked": _p("complaint action", "Links changed"),
+    },
+    "points_entry": {
+        "award": _p("points action", "Points awarded"),
+        "reverse": _p("points action", "Entry reversed"),
     },
     "report": {
         "submit": _p("report action", "Submit report"),
@@ -188,6 +194,13 @@ ACCOUNTABILITY_MEASURES = {
 }
 
 
+POINTS_SOURCES = {
+    "complaint": _l("Substantiated complaint"),
+    "finding": _l("Finding"),
+    "manual": _l("Manual award"),
+}
+
+
 def _lookup(table, key):
     return table.get(key, key)
 
@@ -228,6 +241,10 @@ def frequency_label(frequency):
     return _lookup(FREQUENCIES, frequency)
 
 
+def points_source_label(source):
+    return _lookup(POINTS_SOURCES, source)
+
+
 def queue_kind_label(kind):
     return _lookup(QUEUE_KINDS, kind)
 
@@ -237,6 +254,7 @@ def measure_label(measure):
 
 
 TEMPLATE_FILTERS = {
+    "points_source_label": points_source_label,
     "queue_kind_label": queue_kind_label,
     "measure_label": measure_label,
     "state_label": state_label,

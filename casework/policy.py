@@ -306,6 +306,23 @@ def complaint_personal_data_view(user, complaint) -> bool:
     return _complaint_coordinator(user, complaint) or _complaint_handler(user, complaint)
 
 
+def complaint_link(user, complaint) -> bool:
+    """Link the complaint to an institution, case, finding and staff member: the
+    coordinators in reach and the handler."""
+    return _complaint_coordinator(user, complaint) or _complaint_handler(user, complaint)
+
+
+def complaint_export(user, _obj=None) -> bool:
+    """Download the complaint list (complainant details masked): whoever sees the list."""
+    return _role(user) in REGION_ROLES and user.region is not None
+
+
+def complaint_export_personal_data(user, _obj=None) -> bool:
+    """Tick "include complainant details" on the export: coordinators (each complaint is
+    then decrypted only where complaint_personal_data_view allows it)."""
+    return _role(user) == "coordinator" and user.region is not None
+
+
 def complaint_handler_eligible(user, complaint) -> bool:
     """Whether `user` can be made the complaint's handler."""
     return (getattr(user, "active", False) and getattr(user, "role", None)
@@ -344,6 +361,53 @@ def settings_update(user, _obj=None) -> bool:
 
 
 # --- staff members and bad-conduct points (issue 5) -----------------------------
+
+def staff_view(user, institution) -> bool:
+    """An institution's staff register: the officers and viewers whose jurisdiction holds
+    it, and the institution's own users (read-only)."""
+    return (_role(user) in (*REGION_ROLES, "institution")
+            and in_jurisdiction(user, institution))
+
+
+def staff_manage(user, institution) -> bool:
+    """Add and edit an institution's staff members: coordinators and inspectors in
+    jurisdiction."""
+    return (_role(user) in ("coordinator", "inspector")
+            and in_jurisdiction(user, institution))
+
+
+def points_view(user, institution) -> bool:
+    """An institution's points ledger: officers and viewers in jurisdiction, and the
+    institution's own users (read-only)."""
+    return (_role(user) in (*REGION_ROLES, "institution")
+            and in_jurisdiction(user, institution))
+
+
+def points_overview(user, _obj=None) -> bool:
+    """The list of institutions with their points: officers and viewers."""
+    return _role(user) in REGION_ROLES and user.region is not None
+
+
+def points_award(user, institution) -> bool:
+    """Award points by hand (to the institution or one of its staff): coordinators in
+    jurisdiction."""
+    return _role(user) == "coordinator" and in_jurisdiction(user, institution)
+
+
+def points_reverse(user, entry) -> bool:
+    """Reverse a ledger entry: coordinators in jurisdiction of its institution."""
+    return _role(user) == "coordinator" and in_jurisdiction(user, entry.institution)
+
+
+def points_rules_view(user, _obj=None) -> bool:
+    return _role(user) in REGION_ROLES and user.region is not None
+
+
+def points_rules_manage(user, _obj=None) -> bool:
+    """The points rules hold for the whole city: its (top-level) coordinators set them."""
+    return (_role(user) == "coordinator" and user.region is not None
+            and user.region.level in TOP_LEVELS)
+
 
 
 

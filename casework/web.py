@@ -120,9 +120,12 @@ def nav_items() -> list[tuple[str, str, str, bool]]:
         items.append(("complaints.index", _l("Complaints"), "bi-chat-left-dots", False))
     if role in ("coordinator", "viewer"):
         items.append(("bulletins.index", _l("Bulletins"), "bi-megaphone", False))
+    if role in ("coordinator", "inspector", "viewer", "institution"):
+        items.append(("points.index", _l("Bad-conduct points"), "bi-clipboard-data", False))
     if role == "admin":
         items.append(("users.index", _l("Users"), "bi-people", True))
         items.append(("workdays.index", _l("Working-day calendar"), "bi-calendar3", True))
+        items.append(("settings.edit", _l("Settings"), "bi-gear", True))
     if policy.allows("jobs_view", current_user):
         items.append(("jobs.index", _l("Scheduled jobs"), "bi-clock-history", role == "admin"))
     return items

@@ -291,3 +291,32 @@ def test_concurrent_triggers_have_one_winner(app, world, db, users):
     assert all(r in ("ok", "StaleObject", "IllegalTrigger") for r in results), results
     assert tuple(_stored(db, case_id))[:2] == ("rectification", 2)
     assert len(_events(db, case_id)) == 1
+
+
+def test_before_commit_joins_the_transition_or_undoes_it(world, db, users):
+    from casework.points.models import PointsEntry
+
+    case = world.make_case(db, state="rectification")
+    seen = []
+
+    def add_entry(row):
+        seen.append(row.state)
+        db.session.add(PointsEntry(institution_id=row.institution_id, year=2026,
+                                   awarded_on=sa.func.current_date(), points=1, reason="x"))
+
+    binding.apply(case, "designate_tackling", actor=users["coordinator"], version=1,
+                  comment="滞后", before_commit=add_entry)
+    assert seen == ["tackling"]  # runs after the machine moved the row
+    assert _stored(db, case.id)[:2] == ("tackling", 2)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PointsEntry)) == 1
+
+    def fail(row):
+        db.session.add(PointsEntry(institution_id=row.institution_id, year=2026,
+                                   awarded_on=sa.func.current_date(), points=1, reason="y"))
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        binding.apply(case, "release_tackling", actor=users["coordinator"], version=2,
+                      comment="好转", before_commit=fail)
+    _assert_untouched(db, case.id, "tackling", 2, events=1)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PointsEntry)) == 1

@@ -37,7 +37,7 @@ def available_triggers(row, actor) -> list[str]:
 
 def apply(row, trigger: str, *, actor, version: int | None, comment: str | None = None,
           changes: dict | None = None, effects: dict | None = None,
-          **kwargs) -> HistoryEvent:
+          before_commit=None, **kwargs) -> HistoryEvent:
     """Fire `trigger` on `row` as `actor` and commit it with its history event.
 
     `version` is the version the actor read; None only for the scheduler, which reads
@@ -45,6 +45,9 @@ def apply(row, trigger: str, *, actor, version: int | None, comment: str | None 
     the locked row before the guards run (a final summary, a new deadline), so they
     commit with the transition or not at all. `effects` are written after the machine
     accepted the trigger (a new deadline the guard compared with the old one).
+    `before_commit(row)` runs last, after the history event is added: what it adds to the
+    session (points awarded for a substantiated complaint) commits with the transition,
+    and if it raises, nothing does.
 
     Raises NotPermitted (policy), IllegalTrigger (not allowed from the current state;
     names the allowed ones), StaleObject (version mismatch or concurrent write),
@@ -95,6 +98,8 @@ def apply(row, trigger: str, *, actor, version: int | None, comment: str | None 
             data={k: _jsonable(v) for k, v in kwargs.items()} or None,
         )
         db.session.add(event)
+        if before_commit is not None:
+            before_commit(locked)
         db.session.commit()
         return event
     except StaleDataError:

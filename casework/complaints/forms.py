@@ -55,3 +55,16 @@ class ComplaintActionForm(TransitionForm):
 
 class RevealForm(FlaskForm):
     """Show the complainant's details: a POST (CSRF), so that every look is logged."""
+
+
+class LinkForm(FlaskForm):
+    """What the complaint turned out to be about (link_complaint)."""
+
+    version = IntegerField(validators=[Optional()])
+    institution_id = IntegerField(validators=[Optional()])
+    case_id = IntegerField(validators=[Optional()])
+    finding_id = IntegerField(validators=[Optional()])
+    staff_id = IntegerField(validators=[Optional()])
+    new_staff_name = StringField()
+    new_staff_department = StringField()
+    new_staff_title = StringField()

@@ -81,6 +81,8 @@ class Complaint(db.Model):
 
     institution: Mapped[Institution | None] = relationship()
     staff: Mapped[StaffMember | None] = relationship()
+    case: Mapped["InspectionCase | None"] = relationship("InspectionCase")  # noqa: F821
+    finding: Mapped["Finding | None"] = relationship("Finding")  # noqa: F821
     handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
     registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from casework import clock, policy
 from casework.complaints import personal_data as pd
@@ -21,13 +21,14 @@ from casework.complaints.models import (
     Complaint,
     PersonalDataAccess,
 )
-from casework.errors import IllegalTrigger, Invalid, NotFound
+from casework.errors import IllegalTrigger, Invalid, NotFound, StaleObject
 from casework.extensions import db
 from casework.history.models import HistoryEvent
 from casework.history.services import history_of
 from casework.institutions.models import Institution
 from casework.labels import state_label
 from casework.pagination import Page, paginate
+from casework.settings import services as settings
 from casework.users.models import User
 from casework.workdays import services as workdays
 from workflows import binding
@@ -72,7 +73,7 @@ def format_code(code: str) -> str:
 
 
 def _deadline(received_on: date) -> date:
-    days = current_app.config["COMPLAINT_HANDLING_DAYS"]
+    days = settings.get("complaint_handling_days")
     return workdays.compute_deadline({"kind": "calendar_days", "value": days}, received_on).date
 
 
@@ -144,7 +145,8 @@ def register_complaint(*, actor, channel: str | None, category: str | None,
 
     Anonymous complaints carry no personal data; otherwise the complainant's name is
     required and phone and ID number are checked when given. The handling deadline is
-    COMPLAINT_HANDLING_DAYS calendar days from `received_on` (today by default).
+    the setting complaint_handling_days in calendar days from `received_on` (today by
+    default).
     Idempotent on `request_key`. Raises Invalid (every problem at once), NotPermitted.
     """
     errors: dict[str, list[str]] = {}
@@ -240,22 +242,33 @@ def public_status(tracking_code: str | None) -> PublicStatus:
 
 # --- reading ----------------------------------------------------------------------
 
+# States in which the complaint is still being handled: the deadline runs.
+OPEN_STATES = ("received", "assigned", "investigating")
+
+
+def is_overdue(complaint, today: date | None = None) -> bool:
+    """Still being handled and past its handling deadline."""
+    return complaint.state in OPEN_STATES and complaint.deadline < (today or clock.today())
+
+
 @dataclass(frozen=True)
 class ComplaintFilters:
     state: str | None = None
     category: str | None = None
     channel: str | None = None
+    overdue: bool = False
 
 
-def list_complaints(actor, filters: ComplaintFilters, *, page: int = 1,
-                    per_page: int = 50) -> Page:
-    """Complaints the actor may see (policy.visible_complaints): nearest deadline first
-    among the open ones, then the finished ones, newest first."""
+def _filtered(actor, filters: ComplaintFilters) -> sa.Select:
     finished = sa.case((Complaint.state.in_(("closed",)), 1), else_=0)
     query = (sa.select(Complaint)
-             .options(joinedload(Complaint.institution), joinedload(Complaint.handler))
+             .options(joinedload(Complaint.institution), joinedload(Complaint.handler),
+                      joinedload(Complaint.staff))
              .order_by(finished, Complaint.deadline, Complaint.id.desc()))
     query = policy.visible_complaints(query, actor, Complaint)
+    if filters.overdue:
+        query = query.where(Complaint.state.in_(OPEN_STATES),
+                            Complaint.deadline < clock.today())
     errors = {}
     for field, allowed in (("state", complaint_workflow.STATES), ("category", CATEGORIES),
                            ("channel", CHANNELS)):
@@ -267,7 +280,15 @@ def list_complaints(actor, filters: ComplaintFilters, *, page: int = 1,
                 query = query.where(getattr(Complaint, field) == value)
     if errors:
         raise Invalid(errors)
-    return paginate(query, page=page, per_page=per_page)
+    return query
+
+
+def list_complaints(actor, filters: ComplaintFilters, *, page: int = 1,
+                    per_page: int = 50) -> Page:
+    """Complaints the actor may see (policy.visible_complaints): nearest deadline first
+    among the open ones, then the finished ones, newest first. `filters.overdue`: only
+    those still being handled past their deadline. Raises Invalid (unknown filter)."""
+    return paginate(_filtered(actor, filters), page=page, per_page=per_page)
 
 
 def get_complaint(complaint_id: int, actor) -> Complaint:
@@ -275,7 +296,8 @@ def get_complaint(complaint_id: int, actor) -> Complaint:
     complaint = db.session.scalar(
         sa.select(Complaint).where(Complaint.id == complaint_id).options(
             joinedload(Complaint.institution).joinedload(Institution.region),
-            joinedload(Complaint.handler), joinedload(Complaint.registered_by)))
+            joinedload(Complaint.handler), joinedload(Complaint.registered_by),
+            joinedload(Complaint.staff)))
     if complaint is None or not policy.allows("complaint_view", actor, complaint):
         raise NotFound()
     return complaint
@@ -353,8 +375,16 @@ def fire_complaint(complaint_id: int, trigger: str, *, actor, version: int | Non
         _text(comment, "comment", errors, limit=2000)
     if errors:
         raise Invalid(errors)
+
+    def award(row):
+        # A substantiated complaint earns its points in the same commit as the conclusion.
+        if trigger == "conclude" and row.outcome == "substantiated":
+            from casework.points import services as points
+
+            points.award_for_complaint(row, actor)
+
     return binding.apply(complaint, trigger, actor=actor, version=version, comment=comment,
-                         effects=effects, **kwargs)
+                         effects=effects, before_commit=award, **kwargs)
 
 
 # --- personal data ----------------------------------------------------------------
@@ -413,3 +443,196 @@ def may_register(actor) -> bool:
     first = db.session.scalar(policy.visible_institutions(
         sa.select(Institution), actor, Institution).limit(1))
     return first is not None and policy.allows("complaint_register", actor, first)
+
+
+# --- linking ----------------------------------------------------------------------
+
+@dataclass
+class LinkInput:
+    """What the complaint is about, as found out: ids chosen, or a new staff member."""
+
+    institution_id: int | None = None
+    case_id: int | None = None
+    finding_id: int | None = None
+    staff_id: int | None = None
+    new_staff_name: str | None = None
+    new_staff_department: str | None = None
+    new_staff_title: str | None = None
+
+
+LINK_FIELDS = ("institution_id", "case_id", "finding_id", "staff_id")
+
+
+def link_choices(complaint, actor) -> dict:
+    """What the link form offers: institutions in the actor's jurisdiction, and for the
+    complaint's institution its cases (with their findings) and active staff members."""
+    from casework.cases.models import InspectionCase
+    from casework.inspections.models import Finding
+    from casework.institutions.models import StaffMember
+
+    if not policy.allows("complaint_link", actor, complaint):
+        return {}
+    choices = {"institutions": assignable_institutions(actor), "cases": [], "findings": [],
+               "staff": []}
+    if complaint.institution_id is not None:
+        choices["cases"] = list(db.session.scalars(
+            sa.select(InspectionCase).where(
+                InspectionCase.institution_id == complaint.institution_id)
+            .options(joinedload(InspectionCase.campaign)).order_by(InspectionCase.id.desc())))
+        choices["findings"] = list(db.session.scalars(
+            sa.select(Finding).join(InspectionCase, InspectionCase.id == Finding.case_id)
+            .where(InspectionCase.institution_id == complaint.institution_id)
+            .options(joinedload(Finding.key_task)).order_by(Finding.case_id, Finding.id)))
+        choices["staff"] = list(db.session.scalars(
+            sa.select(StaffMember).where(StaffMember.institution_id == complaint.institution_id,
+                                         StaffMember.active.is_(True))
+            .order_by(StaffMember.name, StaffMember.id)))
+    return choices
+
+
+def link_complaint(complaint_id: int, data: LinkInput, *, actor,
+                   version: int | None) -> Complaint:
+    """Link the complaint to an institution (in the actor's jurisdiction), a case of that
+    institution, a finding of that case and a staff member of that institution (an
+    existing one, or a new one registered here). Fields left empty are unlinked.
+
+    One history event "linked" with the old and new ids; nothing personal is read.
+    A substantiated complaint linked after its conclusion earns the points it had not
+    earned yet (points.award_for_complaint), in the same commit.
+    Raises NotFound, NotPermitted (complaint_link), Invalid (per field), StaleObject.
+    """
+    from casework.cases.models import InspectionCase
+    from casework.inspections.models import Finding
+    from casework.institutions.models import StaffMember
+    from casework.points import services as points
+
+    complaint = get_complaint(complaint_id, actor)
+    policy.check("complaint_link", actor, complaint)
+    errors: dict[str, list[str]] = {}
+    institution = case = finding = staff = None
+    if data.institution_id:
+        institution = db.session.get(Institution, data.institution_id)
+        if institution is None or not (policy.in_jurisdiction(actor, institution)
+                                       or institution.id == complaint.institution_id):
+            errors["institution_id"] = [_("Choose an institution in your jurisdiction.")]
+            institution = None
+    if data.case_id:
+        case = db.session.get(InspectionCase, data.case_id)
+        if case is None or institution is None or case.institution_id != institution.id:
+            errors["case_id"] = [_("Choose a case of the linked institution.")]
+            case = None
+    if data.finding_id:
+        finding = db.session.get(Finding, data.finding_id)
+        if finding is None or case is None or finding.case_id != case.id:
+            errors["finding_id"] = [_("Choose a finding of the linked case.")]
+            finding = None
+    new_name = (data.new_staff_name or "").strip()
+    if data.staff_id and new_name:
+        errors["staff_id"] = [_("Choose a staff member or add a new one, not both.")]
+    elif data.staff_id:
+        staff = db.session.get(StaffMember, data.staff_id)
+        if staff is None or institution is None or staff.institution_id != institution.id:
+            errors["staff_id"] = [_("Choose a staff member of the linked institution.")]
+            staff = None
+    elif new_name:
+        if institution is None:
+            errors["new_staff_name"] = [_("Link an institution before adding its staff "
+                                          "member.")]
+        elif not policy.allows("staff_manage", actor, institution):
+            errors["new_staff_name"] = [_("You may not add staff members to this "
+                                          "institution.")]
+        else:
+            try:
+                staff_values = points._validate_staff(points.StaffInput(
+                    name=new_name, department=data.new_staff_department,
+                    title=data.new_staff_title))
+            except Invalid as error:
+                for field, messages in error.details["errors"].items():
+                    errors[f"new_staff_{field}"] = messages
+            else:
+                staff = StaffMember(institution_id=institution.id, **staff_values)
+    if errors:
+        raise Invalid(errors)
+    if version is None or complaint.version != version:
+        raise StaleObject(complaint.state, complaint.version)
+    old = {f: getattr(complaint, f) for f in LINK_FIELDS}
+    try:
+        if staff is not None and staff.id is None:
+            db.session.add(staff)
+            db.session.flush()
+        complaint.institution_id = institution.id if institution else None
+        complaint.case_id = case.id if case else None
+        complaint.finding_id = finding.id if finding else None
+        complaint.staff_id = staff.id if staff else None
+        new = {f: getattr(complaint, f) for f in LINK_FIELDS}
+        db.session.flush()
+        binding.record(complaint, "linked", actor=actor,
+                       data={**{f"old_{k}": v for k, v in old.items()},
+                             **{f"new_{k}": v for k, v in new.items()}})
+        if complaint.state in ("concluded", "replied", "closed"):
+            db.session.expire(complaint, ["institution", "staff"])
+            points.award_for_complaint(complaint, actor)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        current = db.session.get(Complaint, complaint_id)
+        raise StaleObject(current.state, current.version) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return complaint
+
+
+# --- export -----------------------------------------------------------------------
+
+EXPORT_LIMIT = 20000
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    complaint: Complaint
+    complainant: Complainant
+    overdue: bool
+
+
+def export_complaints(actor, filters: ComplaintFilters, *, include_details: bool = False,
+                      ip: str | None = None) -> list[ExportRow]:
+    """The filtered list (at most EXPORT_LIMIT rows) with the complainants' details
+    masked; with `include_details` (policy complaint_export_personal_data) decrypted
+    wherever complaint_personal_data_view allows, one PersonalDataAccess row (purpose
+    "export") per complaint decrypted, all committed before anything is returned.
+    Raises NotPermitted, Invalid (unknown filter)."""
+    policy.check("complaint_export", actor)
+    if include_details:
+        policy.check("complaint_export_personal_data", actor)
+    complaints = list(db.session.scalars(_filtered(actor, filters).limit(EXPORT_LIMIT))
+                      .unique())
+    details = {d.complaint_id: d for d in db.session.scalars(
+        sa.select(ComplainantDetails).where(
+            ComplainantDetails.complaint_id.in_([c.id for c in complaints])))} \
+        if complaints else {}
+    today = clock.today()
+    rows, logged = [], []
+    for complaint in complaints:
+        d = details.get(complaint.id)
+        if d is None or complaint.anonymous:
+            shown = Complainant(None, None, None)
+        elif include_details and policy.allows("complaint_personal_data_view", actor,
+                                               complaint):
+            shown = Complainant(pd.decrypt(d.name_enc), pd.decrypt(d.phone_enc),
+                                pd.decrypt(d.id_number_enc))
+            logged.append(complaint.id)
+        else:
+            shown = Complainant(d.name_masked, d.phone_masked, d.id_number_masked)
+        rows.append(ExportRow(complaint, shown, is_overdue(complaint, today)))
+    if logged:
+        at = clock.now()
+        db.session.add_all(PersonalDataAccess(complaint_id=i, user_id=actor.id, at=at,
+                                              purpose="export", ip=(ip or "")[:45] or None)
+                           for i in logged)
+        try:
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+    return rows

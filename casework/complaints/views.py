@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import labels, policy
+from casework import labels, policy, xlsx
 from casework.complaints import forms, services, vocabulary
 from casework.errors import Invalid, NotFound
 from casework.extensions import csrf, limiter
@@ -43,16 +43,50 @@ def _int_arg(name):
 
 # --- officers' pages ----------------------------------------------------------------
 
+def _filters():
+    return services.ComplaintFilters(
+        state=request.args.get("state") or None, category=request.args.get("category") or None,
+        channel=request.args.get("channel") or None,
+        overdue=request.args.get("overdue") == "1")
+
+
 @bp.get("/complaints/")
 @login_required
 def index():
-    filters = services.ComplaintFilters(
-        state=request.args.get("state") or None, category=request.args.get("category") or None,
-        channel=request.args.get("channel") or None)
+    filters = _filters()
     page = services.list_complaints(current_user, filters, page=_int_arg("page") or 1)
     return render_template("complaints/index.html", page=page, filters=filters,
                            states=complaint_workflow.STATES,
-                           can_register=services.may_register(current_user))
+                           can_register=services.may_register(current_user),
+                           is_overdue=services.is_overdue)
+
+
+@bp.get("/complaints/export.xlsx")
+@login_required
+def export():
+    filters = _filters()
+    rows = services.export_complaints(current_user, filters,
+                                      include_details=request.args.get("details") == "1",
+                                      ip=request.remote_addr)
+    header = [_("No."), _("Received on"), _("Channel"), _("Category"), _("Institution"),
+              _("Staff member"), _("State"), _("Handling deadline"), _("Overdue"),
+              _("Handler"), _("Investigation outcome"), _("Complainant"), _("Phone"),
+              _("ID number"), _("Description")]
+    data = []
+    for row in rows:
+        c = row.complaint
+        institution = (c.institution.name if c.institution else c.institution_named) or ""
+        staff = c.staff.name if c.staff else (c.staff_named or "")
+        data.append([
+            c.id, c.received_on, str(vocabulary.CHANNELS[c.channel]),
+            str(vocabulary.CATEGORIES[c.category]), institution, staff,
+            str(labels.state_label(c.state, "complaint")), c.deadline,
+            _("Yes") if row.overdue else "", c.handler.display_name if c.handler else "",
+            str(vocabulary.OUTCOMES[c.outcome]) if c.outcome else "",
+            _("Anonymous") if c.anonymous else (row.complainant.name or ""),
+            row.complainant.phone or "", row.complainant.id_number or "", c.description])
+    return xlsx.download(f"complaints-{services.clock.today().isoformat()}.xlsx",
+                         [xlsx.Sheet(_("Complaints and tip-offs"), header, data)])
 
 
 def _new_page(form, errors=None, status=200):
@@ -96,6 +130,8 @@ def _detail_page(complaint_id, *, posted=None, revealed=None, status=200, requir
         history=services.complaint_history(complaint), actions=actions,
         handlers=services.handler_choices(complaint) if "assign" in actions else [],
         masked=services.masked_complainant(complaint), revealed=revealed,
+        overdue=services.is_overdue(complaint),
+        link=services.link_choices(complaint, current_user),
         can_reveal=policy.allows("complaint_personal_data_view", current_user, complaint),
         accesses=services.personal_data_accesses(complaint, current_user),
         posted=posted,
@@ -128,6 +164,29 @@ def fire(complaint_id, trigger):
                             posted=Posted(trigger, request.form, error.details["errors"]),
                             status=422)
     flash(_("Done: %(action)s.", action=labels.trigger_label(trigger, "complaint")), "success")
+    return redirect(url_for("complaints.detail", complaint_id=complaint_id))
+
+
+@bp.post("/complaints/<int:complaint_id>/link")
+@login_required
+def link(complaint_id):
+    form = forms.LinkForm()
+    if not form.validate_on_submit():
+        return _detail_page(complaint_id, posted=Posted("link", request.form, form.errors),
+                            status=422, require="complaint_link")
+    try:
+        services.link_complaint(complaint_id, services.LinkInput(
+            institution_id=form.institution_id.data, case_id=form.case_id.data,
+            finding_id=form.finding_id.data, staff_id=form.staff_id.data,
+            new_staff_name=form.new_staff_name.data,
+            new_staff_department=form.new_staff_department.data,
+            new_staff_title=form.new_staff_title.data),
+            actor=current_user, version=form.version.data)
+    except Invalid as error:
+        return _detail_page(complaint_id,
+                            posted=Posted("link", request.form, error.details["errors"]),
+                            status=422)
+    flash(_("Links saved."), "success")
     return redirect(url_for("complaints.detail", complaint_id=complaint_id))
 
 

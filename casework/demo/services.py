@@ -86,6 +86,7 @@ def load_demo() -> list[str]:
         moved = advance_to_phase(campaign, today)
         lines.append(f"Campaign {campaign.code}: {opened} new case(s), "
                      f"{moved} moved to the current phase")
+    lines.append(__import__("casework.points.demo").points.demo.load_points_demo())
     lines.append(load_live_campaign(today))
     lines.append(f"Mobilisation records: {load_demo_records()} added")
     return lines

@@ -242,14 +242,23 @@ def update_finding(finding_id: int, data: FindingInput, *, actor, version: int,
 
 
 def finalise_inspection(inspection_id: int, *, actor) -> Inspection:
-    """Lock the inspection's findings; later corrections go through amend_finding."""
+    """Lock the inspection's findings; later corrections go through amend_finding.
+    The matching points rules (source "finding") award their points in the same commit."""
     inspection = get_inspection(inspection_id, actor)
     policy.check("inspection_edit", actor, inspection)
     if inspection.is_final:
         return inspection  # a double tap finalises once
     inspection.finalised_at = clock.now()
     inspection.finalised_by_id = actor.id
-    db.session.commit()
+    from casework.points.services import award_for_findings
+
+    try:
+        # The findings' bad-conduct points commit with the finalisation or not at all.
+        award_for_findings(inspection, actor)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
     return inspection
 
 

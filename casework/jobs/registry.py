@@ -41,6 +41,9 @@ JOBS = {job.name: job for job in (
     Job("supervision_report_reminders", "casework.reports.sweeps:supervision_report_reminders",
         {"hour": 8, "minute": 30},
         "Remind inspectors of the monthly supervision report (due by the 30th)."),
+    Job("complaint_reminders", "casework.complaints.sweeps:complaint_reminders",
+        {"hour": 8, "minute": 10},
+        "Remind complaint handlers of handling deadlines; notify the overdue ones."),
     Job("send_mail", "casework.notifications.mail:send_pending",
         {"minute": "*/5"},
         "E-mail new notifications to users who want e-mail; retry failures later."),
@@ -49,4 +52,4 @@ JOBS = {job.name: job for job in (
 # The daily sweeps in the order a catch-up runs them: deadlines move before reminders
 # are computed, phases before reports.
 SWEEP_ORDER = ("phase_changes", "deadline_sweep", "deadline_reminders", "progress_reports",
-               "bulletins", "supervision_report_reminders")
+               "bulletins", "supervision_report_reminders", "complaint_reminders")

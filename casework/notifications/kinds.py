@@ -205,7 +205,60 @@ def _case_phase_blocked(p: Params):
     )
 
 
+def _complaint_category(p: Params) -> str:
+    from casework.complaints.vocabulary import CATEGORIES
+
+    key = p.text("category")
+    return str(CATEGORIES.get(key, key))
+
+
+def _complaint_deadline_reminder(p: Params):
+    days = p.days("days")
+    return (
+        ngettext("Complaint %(number)s is due in %(num)d day",
+                 "Complaint %(number)s is due in %(num)d days", days, number=p.text("number")),
+        ngettext("Complaint %(number)s (%(category)s) must be handled by %(deadline)s, in "
+                 "%(num)d day.",
+                 "Complaint %(number)s (%(category)s) must be handled by %(deadline)s, in "
+                 "%(num)d days.", days, number=p.text("number"),
+                 category=_complaint_category(p), deadline=p.date("deadline")),
+    )
+
+
+def _complaint_overdue(p: Params):
+    return (
+        _("Complaint %(number)s is overdue", number=p.text("number")),
+        _("Complaint %(number)s (%(category)s) passed its handling deadline of %(deadline)s "
+          "and is still being handled.", number=p.text("number"),
+          category=_complaint_category(p), deadline=p.date("deadline")),
+    )
+
+
+def _points_threshold_institution(p: Params):
+    return (
+        _("%(institution)s reached the points threshold", institution=p.text("institution")),
+        _("%(institution)s has %(total)s bad-conduct points in %(year)s, at or above the "
+          "threshold of %(threshold)s.", institution=p.text("institution"),
+          total=p.days("total"), year=p.text("year"), threshold=p.days("threshold")),
+    )
+
+
+def _points_threshold_staff(p: Params):
+    return (
+        _("%(staff)s of %(institution)s reached the points threshold", staff=p.text("staff"),
+          institution=p.text("institution")),
+        _("%(staff)s of %(institution)s has %(total)s bad-conduct points in %(year)s, at or "
+          "above the threshold of %(threshold)s.", staff=p.text("staff"),
+          institution=p.text("institution"), total=p.days("total"), year=p.text("year"),
+          threshold=p.days("threshold")),
+    )
+
+
 KINDS: dict[str, Callable[[Params], tuple[str, str]]] = {
+    "complaint_deadline_reminder": _complaint_deadline_reminder,
+    "complaint_overdue": _complaint_overdue,
+    "points_threshold_institution": _points_threshold_institution,
+    "points_threshold_staff": _points_threshold_staff,
     "order_deadline_reminder": _order_deadline_reminder,
     "order_overdue": _order_overdue,
     "order_escalated": _order_escalated,

@@ -78,3 +78,8 @@ class PointsEntry(db.Model):
     staff: Mapped[StaffMember | None] = relationship()
     rule: Mapped[PointsRule | None] = relationship()
     created_by: Mapped[User | None] = relationship()
+
+    # History (binding.record) files its events under this type; an entry has no state
+    # machine, so its "state" is the one word the history shows.
+    workflow = "points_entry"
+    state = "recorded"

@@ -31,15 +31,17 @@ _CASEWORK_NAV = {**_COMMON_NAV, "/cases/": "Cases", "/orders/": "Orders"}
 _REPORTS = {"/reports/": "Progress reports"}
 _COMPLAINTS = {"/complaints/": "Complaints"}
 _QUEUE = {"/queue/": "Escalation queue"}
+_POINTS = {"/points/": "Bad-conduct points"}
 NAV = {  # in the bar and under "More"
     "coordinator": {**_CASEWORK_NAV, **_QUEUE, **_REPORTS, **_COMPLAINTS,
-                    "/bulletins/": "Bulletins", "/admin/jobs": "Scheduled jobs"},
-    "inspector": {**_CASEWORK_NAV, **_COMPLAINTS},
+                    "/bulletins/": "Bulletins", **_POINTS, "/admin/jobs": "Scheduled jobs"},
+    "inspector": {**_CASEWORK_NAV, **_COMPLAINTS, **_POINTS},
     "viewer": {**_CASEWORK_NAV, **_QUEUE, **_REPORTS, **_COMPLAINTS,
-               "/bulletins/": "Bulletins"},
-    "institution": {**_CASEWORK_NAV, "/orders/": "To-do", **_REPORTS},
+               "/bulletins/": "Bulletins", **_POINTS},
+    "institution": {**_CASEWORK_NAV, "/orders/": "To-do", **_REPORTS, **_POINTS},
     "admin": {**_COMMON_NAV, "/admin/users": "Users",
-              "/admin/calendar/": "Working-day calendar", "/admin/jobs": "Scheduled jobs"},
+              "/admin/calendar/": "Working-day calendar", "/admin/settings": "Settings",
+              "/admin/jobs": "Scheduled jobs"},
 }
 MIN_TOUCH_PX = 44
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -43,7 +43,7 @@ def test_register_sets_deadline_code_and_encrypts(db, world, users, app):
     assert complaint.state == "received" and complaint.version == 1
     assert len(complaint.tracking_code) == 12
     assert complaint.deadline >= complaint.received_on + timedelta(
-        days=app.config["COMPLAINT_HANDLING_DAYS"])
+        days=15)  # the default of the setting complaint_handling_days
     raw = db.session.execute(sa.text(
         "SELECT name_enc, phone_enc, id_number_enc, name_masked FROM complainant_details"
     )).one()

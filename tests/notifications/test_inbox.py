@@ -31,6 +31,14 @@ EXAMPLES = {
                        "period_end": "2022-06-30"},
     "case_phase_blocked": {"institution": "Binhe Clinic",
                            "reasons": ["Every order must be closed first.", "理由二"]},
+    "complaint_deadline_reminder": {"number": "#12", "category": "red_envelope",
+                                    "deadline": "2022-03-01", "days": 3},
+    "complaint_overdue": {"number": "#12", "category": "over_treatment",
+                          "deadline": "2022-03-01"},
+    "points_threshold_institution": {"institution": "Binhe Clinic", "year": 2022,
+                                     "total": 12, "threshold": 12},
+    "points_threshold_staff": {"institution": "Binhe Clinic", "staff": "Li Ming", "year": 2022,
+                               "total": 13, "threshold": 12},
 }
 # What an English reader must see for each example (subject, then text).
 ENGLISH = {
@@ -47,6 +55,16 @@ ENGLISH = {
     "bulletin_draft": ("Bulletin draft ready for review",
                        "of Test campaign for January 1, 2022 to June 30, 2022"),
     "case_phase_blocked": ("Phase change blocked for Binhe Clinic", "- 理由二"),
+    "complaint_deadline_reminder": ("Complaint #12 is due in 3 days",
+                                    "(Red envelopes and kickbacks) must be handled by "
+                                    "March 1, 2022, in 3 days"),
+    "complaint_overdue": ("Complaint #12 is overdue",
+                          "(Over-treatment) passed its handling deadline of March 1, 2022"),
+    "points_threshold_institution": ("Binhe Clinic reached the points threshold",
+                                     "has 12 bad-conduct points in 2022, at or above the "
+                                     "threshold of 12"),
+    "points_threshold_staff": ("Li Ming of Binhe Clinic reached the points threshold",
+                               "has 13 bad-conduct points in 2022"),
 }
 
 

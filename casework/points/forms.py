@@ -1,0 +1,37 @@
+"""Forms of the staff and points pages: they parse input; the services validate it."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+
+class StaffForm(FlaskForm):
+    name = StringField()
+    department = StringField()
+    title = StringField()
+    licence_number = StringField()
+    active = BooleanField(default=True)
+
+
+class RuleForm(FlaskForm):
+    source = StringField()
+    category = StringField()
+    institution_points = StringField()
+    staff_points = StringField()
+    description = TextAreaField()
+    description_en = TextAreaField()
+    active = BooleanField(default=True)
+
+
+class AwardForm(FlaskForm):
+    points = StringField()
+    reason = TextAreaField()
+    staff_id = IntegerField(validators=[Optional()])
+
+
+class ReverseForm(FlaskForm):
+    reason = TextAreaField()
+
+
+class RuleActiveForm(FlaskForm):
+    active = BooleanField()

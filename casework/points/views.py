@@ -1,0 +1,222 @@
+"""Staff registers and bad-conduct points pages: an institution's staff (list, add,
+edit), the points rules (list, add, edit, deactivate), an institution's ledger (with
+manual awards and reversals) and the overview of institutions with their totals.
+
+Each view parses its input, calls one service and renders or redirects; invalid input
+re-renders the page with the messages next to the fields (422), nothing saved.
+"""
+
+from dataclasses import dataclass, field
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from casework import policy
+from casework.complaints import vocabulary as complaint_vocabulary
+from casework.errors import Invalid
+from casework.points import forms, services
+
+bp = Blueprint("points", __name__)
+
+
+@dataclass
+class Posted:
+    form: str
+    values: dict
+    errors: dict = field(default_factory=dict)
+
+
+@bp.context_processor
+def _vocabulary():
+    return {"complaint_categories": complaint_vocabulary.CATEGORIES}
+
+
+# --- staff ----------------------------------------------------------------------------
+
+@bp.get("/institutions/<int:institution_id>/staff")
+@login_required
+def staff_index(institution_id):
+    institution, staff = services.list_staff(institution_id, current_user)
+    return render_template("points/staff_index.html", institution=institution, staff=staff)
+
+
+def _staff_input(form):
+    return services.StaffInput(name=form.name.data, department=form.department.data,
+                               title=form.title.data, licence_number=form.licence_number.data,
+                               active=form.active.data)
+
+
+@bp.route("/institutions/<int:institution_id>/staff/new", methods=["GET", "POST"])
+@login_required
+def staff_new(institution_id):
+    form = forms.StaffForm()
+    institution = services.get_institution(institution_id, current_user, "staff_manage")
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            if not form.validate_on_submit():
+                raise Invalid(form.errors)
+            services.add_staff(institution_id, _staff_input(form), actor=current_user)
+        except Invalid as error:
+            errors, status = error.details["errors"], 422
+        else:
+            flash(_("Staff member added."), "success")
+            return redirect(url_for("points.staff_index", institution_id=institution_id))
+    return render_template("points/staff_form.html", form=form, errors=errors,
+                           institution=institution, member=None), status
+
+
+@bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
+@login_required
+def staff_edit(staff_id):
+    member = services.get_staff(staff_id, current_user)
+    policy.check("staff_manage", current_user, member.institution)
+    form = forms.StaffForm(obj=member) if request.method == "GET" else forms.StaffForm()
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            if not form.validate_on_submit():
+                raise Invalid(form.errors)
+            services.update_staff(staff_id, _staff_input(form), actor=current_user)
+        except Invalid as error:
+            errors, status = error.details["errors"], 422
+        else:
+            flash(_("Staff member saved."), "success")
+            return redirect(url_for("points.staff_index", institution_id=member.institution_id))
+    return render_template("points/staff_form.html", form=form, errors=errors,
+                           institution=member.institution, member=member), status
+
+
+# --- rules ----------------------------------------------------------------------------
+
+@bp.get("/points/rules")
+@login_required
+def rules():
+    return render_template("points/rules.html", rules=services.list_rules(current_user))
+
+
+def _rule_input(form):
+    return services.RuleInput(source=form.source.data, category=form.category.data,
+                              institution_points=form.institution_points.data,
+                              staff_points=form.staff_points.data,
+                              description=form.description.data,
+                              description_en=form.description_en.data)
+
+
+def _rule_page(form, rule, errors=None, status=200):
+    return render_template("points/rule_form.html", form=form, rule=rule,
+                           errors=errors or {}), status
+
+
+@bp.route("/points/rules/new", methods=["GET", "POST"])
+@login_required
+def rule_new():
+    policy.check("points_rules_manage", current_user)
+    form = forms.RuleForm()
+    if request.method == "GET":
+        form.source.data, form.institution_points.data, form.staff_points.data = \
+            "complaint", "0", "0"
+        return _rule_page(form, None)
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(form.errors)
+        services.add_rule(_rule_input(form), actor=current_user)
+    except Invalid as error:
+        return _rule_page(form, None, error.details["errors"], 422)
+    flash(_("Rule saved."), "success")
+    return redirect(url_for("points.rules"))
+
+
+@bp.route("/points/rules/<int:rule_id>/edit", methods=["GET", "POST"])
+@login_required
+def rule_edit(rule_id):
+    rule = services.get_rule(rule_id, current_user)
+    policy.check("points_rules_manage", current_user)
+    form = forms.RuleForm(obj=rule) if request.method == "GET" else forms.RuleForm()
+    if request.method == "GET":
+        return _rule_page(form, rule)
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(form.errors)
+        services.update_rule(rule_id, _rule_input(form), actor=current_user,
+                             active=form.active.data)
+    except Invalid as error:
+        return _rule_page(form, rule, error.details["errors"], 422)
+    flash(_("Rule saved."), "success")
+    return redirect(url_for("points.rules"))
+
+
+@bp.post("/points/rules/<int:rule_id>/active")
+@login_required
+def rule_active(rule_id):
+    form = forms.RuleActiveForm()
+    form.validate_on_submit()
+    services.set_rule_active(rule_id, form.active.data, actor=current_user)
+    flash(_("Rule saved."), "success")
+    return redirect(url_for("points.rules"))
+
+
+# --- ledger and overview ---------------------------------------------------------------
+
+@bp.get("/points/")
+@login_required
+def index():
+    if current_user.role == "institution":
+        return redirect(url_for("points.ledger", institution_id=current_user.institution_id))
+    year = services.year_arg(request.args.get("year"))
+    sort = request.args.get("sort") or "institution"
+    rows = services.overview(current_user, year=year, sort=sort)
+    return render_template("points/index.html", rows=rows, sort=sort,
+                           year=year or services.clock.today().year)
+
+
+def _ledger_page(institution_id, *, posted=None, status=200):
+    year = services.year_arg(request.args.get("year") or request.form.get("year"))
+    book = services.ledger(institution_id, current_user, year=year)
+    entries = book.institution_entries + book.staff_entries
+    return render_template("points/ledger.html", book=book,
+                           history=services.ledger_history(entries), posted=posted), status
+
+
+@bp.get("/points/institutions/<int:institution_id>")
+@login_required
+def ledger(institution_id):
+    return _ledger_page(institution_id)
+
+
+@bp.post("/points/institutions/<int:institution_id>/award")
+@login_required
+def award(institution_id):
+    form = forms.AwardForm()
+    try:
+        if not form.validate_on_submit():
+            services.get_institution(institution_id, current_user, "points_award")
+            raise Invalid(form.errors)
+        services.award_manually(institution_id, actor=current_user, points=form.points.data,
+                                reason=form.reason.data, staff_id=form.staff_id.data)
+    except Invalid as error:
+        return _ledger_page(institution_id,
+                            posted=Posted("award", request.form, error.details["errors"]),
+                            status=422)
+    flash(_("Points awarded."), "success")
+    return redirect(url_for("points.ledger", institution_id=institution_id))
+
+
+@bp.post("/points/entries/<int:entry_id>/reverse")
+@login_required
+def reverse(entry_id):
+    form = forms.ReverseForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(form.errors)
+        reversal = services.reverse_entry(entry_id, actor=current_user,
+                                          reason=form.reason.data)
+    except Invalid as error:
+        institution_id = services.entry_institution_id(entry_id, current_user)
+        return _ledger_page(institution_id,
+                            posted=Posted(f"reverse-{entry_id}", request.form,
+                                          error.details["errors"]), status=422)
+    flash(_("Entry reversed."), "success")
+    return redirect(url_for("points.ledger", institution_id=reversal.institution_id,
+                            year=reversal.year))
