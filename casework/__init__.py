@@ -63,6 +63,7 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(__import__("casework.reports.views").reports.views.bp)
     app.register_blueprint(__import__("casework.bulletins.views").bulletins.views.bp)
     app.register_blueprint(__import__("casework.complaints.views").complaints.views.bp)
+    app.register_blueprint(__import__("casework.disputes.views").disputes.views.bp)
 
     from casework.cli import register_cli
 

@@ -47,6 +47,12 @@ STATES = {
         "draft": _p("bulletin state", "Draft"),
         "published": _p("bulletin state", "Published"),
     },
+    # Medical disputes are not a machine: their status changes are recorded events.
+    "dispute": {
+        "open": _p("dispute state", "Open"),
+        "resolved": _p("dispute state", "Resolved"),
+        "withdrawn": _p("dispute state", "Withdrawn"),
+    },
 }
 
 TRIGGERS = {
@@ -88,6 +94,12 @@ TRIGGERS = {
     },
     "bulletin": {
         "publish": _p("bulletin action", "Publish"),
+        # History entries that are not transitions.
+        "recomputed": _p("bulletin action", "Figures recomputed"),
+    },
+    "dispute": {
+        "registered": _p("dispute action", "Registered"),
+        "changed": _p("dispute action", "Changed"),
     },
 }
 

@@ -11,6 +11,7 @@ from casework.campaigns.definition import load_definitions
 from casework.campaigns.importer import import_campaign
 from casework.campaigns.sweeps import advance_campaign
 from casework.demo.data_files import load_demo_data
+from casework.disputes.services import load_demo_disputes
 from casework.extensions import db
 from casework.institutions.models import Institution, Region
 from casework.users.models import User
@@ -84,4 +85,5 @@ def load_demo() -> list[str]:
         moved = advance_to_phase(campaign, today)
         lines.append(f"Campaign {campaign.code}: {opened} new case(s), "
                      f"{moved} moved to the current phase")
+    lines.append(f"Medical disputes: {load_demo_disputes()} new")
     return lines
