@@ -63,7 +63,7 @@ def export():
     filters = services.DisputeFilters.parse(request.args)
     rows = services.export_disputes(current_user, filters)
     header = [_("No."), _("Institution code"), _("Institution"), _("Date occurred"),
-              _("Department"), _("Type"), _("Resolution route"), _("Amount (yuan)"),
+              _("Department"), _("Dispute type"), _("Resolution route"), _("Amount (yuan)"),
               _("Status"), _("Date ended"), _("Summary")]
     data = [[d.id, d.institution.code, d.institution.name, d.occurred_on, d.department,
              str(vocabulary.TYPES[d.type]), str(vocabulary.ROUTES[d.route]), d.amount,

@@ -30,12 +30,15 @@ _COMMON_NAV = {"/dashboard": "Dashboard", "/campaigns/": "Campaigns"}
 _CASEWORK_NAV = {**_COMMON_NAV, "/cases/": "Cases", "/orders/": "Orders"}
 _REPORTS = {"/reports/": "Progress reports"}
 _COMPLAINTS = {"/complaints/": "Complaints"}
+_DISPUTES = {"/disputes/": "Medical disputes"}
 NAV = {  # in the bar and under "More"
-    "coordinator": {**_CASEWORK_NAV, **_REPORTS, **_COMPLAINTS, "/bulletins/": "Bulletins",
-                    "/admin/jobs": "Scheduled jobs"},
-    "inspector": {**_CASEWORK_NAV, **_COMPLAINTS},
-    "viewer": {**_CASEWORK_NAV, **_REPORTS, **_COMPLAINTS, "/bulletins/": "Bulletins"},
-    "institution": {**_CASEWORK_NAV, "/orders/": "To-do", **_REPORTS},
+    "coordinator": {**_CASEWORK_NAV, **_REPORTS, **_COMPLAINTS, **_DISPUTES,
+                    "/bulletins/": "Bulletins", "/admin/jobs": "Scheduled jobs"},
+    "inspector": {**_CASEWORK_NAV, **_COMPLAINTS, **_DISPUTES},
+    "viewer": {**_CASEWORK_NAV, **_REPORTS, **_COMPLAINTS, **_DISPUTES,
+               "/bulletins/": "Bulletins"},
+    "institution": {**_CASEWORK_NAV, "/orders/": "To-do", **_REPORTS, **_DISPUTES,
+                    "/bulletins/": "Bulletins"},
     "admin": {**_COMMON_NAV, "/admin/users": "Users",
               "/admin/calendar/": "Working-day calendar", "/admin/jobs": "Scheduled jobs"},
 }
