@@ -1,17 +1,12 @@
-"""Complaint and dispute bulletins (通报): the list, a bulletin's figures as a table, the
-coordinator's commentary and `publish`.
+"""Complaint and dispute bulletins (通报): the list, a bulletin's figures as tables, a
+chart, a spreadsheet and a printable page; the coordinator's commentary, `publish`,
+and recomputing a draft's figures.
 
-The scheduler drafts the bulletins (casework/bulletins/sweeps.py) and fills `figures`;
-this module only reads them, and reads them defensively: a draft made from little data
-may have no figures, missing keys or nulls, and none of that may break the page.
-
-The scheduler's draft (casework/bulletins/sweeps.py) has
-    {"period": {...}, "levels": [...] | null,
-     "institutions": [{"id", "code", "name", "level", "findings", "orders",
-                       "orders_overdue"}, ...],
-     "totals": {...}, "complaints": null, "disputes": null, "note": "..."}
-and the complaints module will add per-institution complaint and dispute figures, rates
-and ranks (issue 5). Known keys get their labels; unknown ones show under their own name.
+The scheduler drafts the bulletins and computes `figures` (casework/bulletins/sweeps.py
+documents the shape and the rules: rates per 10,000 visits, ranks, the interview
+threshold). This module reads them defensively: an old draft may have no figures,
+missing keys or nulls (before complaints and disputes existed), and none of that may
+break a page. Known keys get their labels; unknown ones show under their own name.
 """
 
 from dataclasses import dataclass, field

@@ -52,8 +52,7 @@ def index():
         else None
     return render_template(
         "disputes/index.html", page=page, filters=filters, errors=errors, args=request.args,
-        institutions=services.registrable_institutions(current_user)
-        if current_user.role != "institution" else [],
+        institutions=services.filter_institutions(current_user),
         can_register=services.may_register(current_user)), status
 
 

@@ -298,8 +298,9 @@ def _ids(page):
     ("institution={clinic}", [2]),
     ("route=mediation&from=2024-01-01", [1]),
 ])
-def test_filters(client, login, world, register, query, expected):
-    login.as_("coordinator")
+@pytest.mark.parametrize("role", ["coordinator", "viewer"])
+def test_filters(client, login, world, register, query, expected, role):
+    login.as_(role)
     page = _html(client.get("/disputes/?" + query.format(clinic=world.clinic.id)))
     assert _ids(page) == [register[i].id for i in expected]
 
