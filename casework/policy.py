@@ -366,6 +366,11 @@ def dispute_update(user, dispute) -> bool:
             and in_jurisdiction(user, dispute.institution))
 
 
+def dispute_list(user, _obj=None) -> bool:
+    """Open the register (scoped by visible_disputes)."""
+    return _role(user) in (*REGION_ROLES, "institution")
+
+
 def dispute_export(user, _obj=None) -> bool:
     """Download the dispute list (of what the user may see) as a spreadsheet."""
     return _role(user) in (*REGION_ROLES, "institution")

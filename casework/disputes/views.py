@@ -41,7 +41,7 @@ def _page_arg():
 @bp.get("/")
 @login_required
 def index():
-    policy.check("dispute_export", current_user)  # whoever may read the register
+    policy.check("dispute_list", current_user)
     errors, status = {}, 200
     try:
         filters = services.DisputeFilters.parse(request.args)
