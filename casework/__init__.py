@@ -67,6 +67,7 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(__import__("casework.oversight.views").oversight.views.bp)
     app.register_blueprint(__import__("casework.points.views").points.views.bp)
     app.register_blueprint(__import__("casework.settings.views").settings.views.bp)
+    app.register_blueprint(__import__("casework.disputes.views").disputes.views.bp)
 
     from casework.cli import register_cli
 

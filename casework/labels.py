@@ -57,6 +57,12 @@ STATES = {
         "active": _p("veto state", "In force"),
         "revoked": _p("veto state", "Revoked"),
     },
+    # Medical disputes are not a machine: their status changes are recorded events.
+    "dispute": {
+        "open": _p("dispute state", "Open"),
+        "resolved": _p("dispute state", "Resolved"),
+        "withdrawn": _p("dispute state", "Withdrawn"),
+    },
 }
 
 TRIGGERS = {
@@ -107,6 +113,12 @@ TRIGGERS = {
     },
     "bulletin": {
         "publish": _p("bulletin action", "Publish"),
+        # History entries that are not transitions.
+        "recomputed": _p("bulletin action", "Figures recomputed"),
+    },
+    "dispute": {
+        "registered": _p("dispute action", "Registered"),
+        "changed": _p("dispute action", "Changed"),
     },
     "interview": {
         "schedule": _p("interview action", "Schedule the interview"),

@@ -358,6 +358,60 @@ def settings_update(user, _obj=None) -> bool:
 
 # --- medical disputes (issue 5) -------------------------------------------------
 
+# A hospital reports its own disputes (医疗纠纷预防和处理条例: the institution registers
+# and reports them) and keeps their route and outcome up to date; the commission's
+# officers do the same for the institutions of their jurisdiction; viewers read.
+
+def dispute_view(user, dispute) -> bool:
+    return (_role(user) in (*REGION_ROLES, "institution")
+            and in_jurisdiction(user, dispute.institution))
+
+
+def dispute_register(user, institution=None) -> bool:
+    """Register a dispute of `institution` (None: of some institution at all)."""
+    role = _role(user)
+    if role == "institution":
+        return institution is None or institution.id == user.institution_id
+    if role in ("coordinator", "inspector") and user.region is not None:
+        return institution is None or in_jurisdiction(user, institution)
+    return False
+
+
+def dispute_update(user, dispute) -> bool:
+    """Change the route, status, amount or case link of a dispute."""
+    return (_role(user) in ("coordinator", "inspector", "institution")
+            and in_jurisdiction(user, dispute.institution))
+
+
+def dispute_list(user, _obj=None) -> bool:
+    """Open the register (scoped by visible_disputes)."""
+    return _role(user) in (*REGION_ROLES, "institution")
+
+
+def dispute_export(user, _obj=None) -> bool:
+    """Download the dispute list (of what the user may see) as a spreadsheet."""
+    return _role(user) in (*REGION_ROLES, "institution")
+
+
+def bulletin_recompute(user, bulletin) -> bool:
+    """Recompute a draft bulletin's figures (complaints registered late change them)."""
+    return bulletin_publish(user, bulletin)
+
+
+def visible_disputes(query, user, dispute_entity):
+    """Limit a dispute query to those of the user's institution or jurisdiction."""
+    from casework.institutions.models import Institution, Region
+
+    role = _role(user)
+    if role == "institution":
+        return query.where(dispute_entity.institution_id == user.institution_id)
+    if role in REGION_ROLES and user.region is not None:
+        institution, region = aliased(Institution), aliased(Region)
+        return query.where(dispute_entity.institution_id.in_(
+            sa.select(institution.id).join(region, region.id == institution.region_id)
+            .where(region.path.startswith(user.region.path, autoescape=True))))
+    return query.where(sa.false())
+
 
 
 # --- staff members and bad-conduct points (issue 5) -----------------------------

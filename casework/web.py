@@ -118,7 +118,10 @@ def nav_items() -> list[tuple[str, str, str, bool]]:
         items.append(("reports.index", _l("Progress reports"), "bi-journal-text", True))
     if role in ("coordinator", "inspector", "viewer"):
         items.append(("complaints.index", _l("Complaints"), "bi-chat-left-dots", False))
-    if role in ("coordinator", "viewer"):
+    if role in ("coordinator", "inspector", "viewer", "institution"):
+        items.append(("disputes.index", _l("Medical disputes"), "bi-clipboard2-pulse", False))
+    # Institutions read the published bulletins of their campaigns.
+    if role in ("coordinator", "viewer", "institution"):
         items.append(("bulletins.index", _l("Bulletins"), "bi-megaphone", False))
     if role in ("coordinator", "inspector", "viewer", "institution"):
         items.append(("points.index", _l("Bad-conduct points"), "bi-clipboard-data", False))

@@ -1,23 +1,18 @@
-"""Complaint and dispute bulletins (通报): the list, a bulletin's figures as a table, the
-coordinator's commentary and `publish`.
+"""Complaint and dispute bulletins (通报): the list, a bulletin's figures as tables, a
+chart, a spreadsheet and a printable page; the coordinator's commentary, `publish`,
+and recomputing a draft's figures.
 
-The scheduler drafts the bulletins (casework/bulletins/sweeps.py) and fills `figures`;
-this module only reads them, and reads them defensively: a draft made from little data
-may have no figures, missing keys or nulls, and none of that may break the page.
-
-The scheduler's draft (casework/bulletins/sweeps.py) has
-    {"period": {...}, "levels": [...] | null,
-     "institutions": [{"id", "code", "name", "level", "findings", "orders",
-                       "orders_overdue"}, ...],
-     "totals": {...}, "complaints": null, "disputes": null, "note": "..."}
-and the complaints module will add per-institution complaint and dispute figures, rates
-and ranks (issue 5). Known keys get their labels; unknown ones show under their own name.
+The scheduler drafts the bulletins and computes `figures` (casework/bulletins/sweeps.py
+documents the shape and the rules: rates per 10,000 visits, ranks, the interview
+threshold). This module reads them defensively: an old draft may have no figures,
+missing keys or nulls (before complaints and disputes existed), and none of that may
+break a page. Known keys get their labels; unknown ones show under their own name.
 """
 
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask_babel import format_decimal
+from flask_babel import format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
@@ -37,38 +32,55 @@ from workflows import binding
 MAX_COMMENTARY = 20000
 MISSING = "—"
 
-# Per-institution columns, in display order: what the scheduler's draft fills now, then
-# what the complaints module is expected to add.
+# Per-institution columns of the main table, in display order; unknown scalar keys
+# follow under their own names.
 KNOWN_COLUMNS = {
     "institution": _l("Institution"),
+    "rank": _l("Rank"),
     "level": _l("Level"),
+    "complaints": _l("Complaints"),
+    "substantiated": _l("Substantiated"),
+    "disputes": _l("Medical disputes"),
+    "visits": _l("Visits"),
+    "rate_per_10k": _l("Per 10,000 visits"),
+    "interview": _l("Proposed for interview"),
     "findings": _l("Findings"),
     "orders": _l("Rectification orders"),
     "orders_overdue": _l("Orders overdue or escalated"),
-    "complaints": _l("Complaints"),
-    "substantiated": _l("Substantiated"),
+    "points": _l("Bad-conduct points"),
+}
+# Breakdowns ({key: n} per institution) go to a table of their own, one column per key.
+BREAKDOWNS = {
     "complaints_by_category": _l("Complaints by category"),
     "complaints_by_outcome": _l("Complaints by outcome"),
-    "disputes": _l("Medical disputes"),
     "disputes_by_route": _l("Disputes by resolution route"),
-    "visits": _l("Visits"),
-    "rate_per_10k": _l("Per 10,000 visits"),
-    "rank": _l("Rank"),
-    "points": _l("Bad-conduct points"),
-    "interview": _l("Proposed for interview"),
 }
 # Where a row may keep the institution's name; ids are resolved to names, never shown.
 NAME_KEYS = ("institution_name", "name", "institution")
 ID_KEYS = ("institution_id", "id")
-HIDDEN_KEYS = (*ID_KEYS, *NAME_KEYS, "code")
+HIDDEN_KEYS = (*ID_KEYS, *NAME_KEYS, "code", *BREAKDOWNS)
 ROW_LISTS = ("institutions", "rows")
 # Top-level keys shown elsewhere on the page (the period is in the heading).
-NOT_NOTES = (*ROW_LISTS, "totals", "period")
-# Registers that a draft may not have yet (null until the complaints module fills them).
+NOT_NOTES = (*ROW_LISTS, "totals", "period", "threshold")
+# Registers an old draft may not have (null before complaints and disputes existed).
 REGISTERS = {"complaints": _l("Complaints"), "disputes": _l("Medical disputes")}
-NOTE_LABELS = {"threshold": _l("Interview threshold"), "levels": _l("Institution levels"),
-               "note": _l("Note")}
+NOTE_LABELS = {"levels": _l("Institution levels"), "note": _l("Note")}
 TOTALS = "totals"
+
+
+def _breakdown_labels(key: str) -> dict:
+    from casework.complaints import vocabulary as complaint_words
+    from casework.disputes import vocabulary as dispute_words
+
+    if key == "complaints_by_category":
+        return complaint_words.CATEGORIES
+    if key == "complaints_by_outcome":
+        return {**complaint_words.OUTCOMES,
+                "transferred": labels.state_label("transferred", "complaint"),
+                "pending": _l("Not concluded")}
+    if key == "disputes_by_route":
+        return dispute_words.ROUTES
+    return {}
 
 
 # --- reading ----------------------------------------------------------------------
@@ -113,7 +125,7 @@ def may_publish(bulletin, actor) -> bool:
     return bulletin.state == "draft" and policy.allows("bulletin_publish", actor, bulletin)
 
 
-# --- the figures as a table -------------------------------------------------------
+# --- the figures as tables ---------------------------------------------------------
 
 @dataclass
 class FiguresTable:
@@ -122,10 +134,27 @@ class FiguresTable:
     totals: list | None = None                    # [cell text] under the rows
     notes: list = field(default_factory=list)     # [(label, text)]: other top-level values
     missing: list = field(default_factory=list)   # [label]: registers not recorded yet
+    values: list = field(default_factory=list)    # [[raw value]] for the spreadsheet
+    total_values: list | None = None
 
     @property
     def empty(self) -> bool:
         return not self.rows
+
+
+@dataclass
+class BreakdownTable:
+    groups: list = field(default_factory=list)    # [(label, number of columns)]
+    columns: list = field(default_factory=list)   # [(breakdown key, sub key, label)]
+    names: list = field(default_factory=list)     # institution per row
+    rows: list = field(default_factory=list)      # [[cell text]]
+    totals: list | None = None
+    values: list = field(default_factory=list)
+    total_values: list | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.columns or not self.rows
 
 
 def _cell(value, key: str | None = None) -> str:
@@ -138,11 +167,21 @@ def _cell(value, key: str | None = None) -> str:
     if isinstance(value, int):
         return format_decimal(value)
     if isinstance(value, float):
-        return format_decimal(round(value, 2))
+        return format_decimal(round(value, 2), format="#,##0.00")
     if isinstance(value, dict):
         return "；".join(f"{k}: {_cell(v)}" for k, v in value.items()) or MISSING
     if isinstance(value, list | tuple):
         return "、".join(_cell(v, key) for v in value) or MISSING
+    return str(value)
+
+
+def _raw(value, key: str | None = None):
+    """A value as a spreadsheet cell: numbers stay numbers, the rest is text."""
+    if isinstance(value, bool) or isinstance(value, dict | list | tuple) or (
+            key == "level" and isinstance(value, str)):
+        return _cell(value, key)
+    if isinstance(value, int | float) or value is None:
+        return value
     return str(value)
 
 
@@ -213,14 +252,25 @@ def _notes(figures: dict) -> tuple[list, list]:
     return notes, missing
 
 
+def _sorted_rows(bulletin) -> list[dict]:
+    return sorted(_rows_of(bulletin.figures), key=_rank_key)
+
+
+def _totals_of(bulletin) -> dict | None:
+    figures = bulletin.figures
+    totals = figures.get(TOTALS) if isinstance(figures, dict) else None
+    return totals if isinstance(totals, dict) else None
+
+
 def figures_table(bulletin) -> FiguresTable:
     """The bulletin's figures as columns and rows of text, in rank order when ranked.
 
     Known keys come first in a fixed order with their labels; unknown keys follow under
-    their own names; a missing or null value shows as "—". Never raises on odd data.
+    their own names; a missing or null value shows as "—". The breakdowns by category,
+    outcome and route are in breakdown_table(). Never raises on odd data.
     """
     figures = bulletin.figures
-    rows = sorted(_rows_of(figures), key=_rank_key)
+    rows = _sorted_rows(bulletin)
     table = FiguresTable()
     if isinstance(figures, dict):
         table.notes, table.missing = _notes(figures)
@@ -234,11 +284,158 @@ def figures_table(bulletin) -> FiguresTable:
     names = _names(rows)
     table.rows = [[_name(row, names) if k == "institution" else _cell(row.get(k), k)
                    for k in keys] for row in rows]
-    totals = figures.get(TOTALS) if isinstance(figures, dict) else None
-    if isinstance(totals, dict):
+    table.values = [[_name(row, names) if k == "institution" else _raw(row.get(k), k)
+                     for k in keys] for row in rows]
+    totals = _totals_of(bulletin)
+    if totals is not None:
         table.totals = [_("Total") if k == "institution" else
                         (_cell(totals[k], k) if k in totals else "") for k in keys]
+        table.total_values = [_("Total") if k == "institution" else
+                              (_raw(totals[k], k) if k in totals else None) for k in keys]
     return table
+
+
+def breakdown_table(bulletin) -> BreakdownTable:
+    """Complaints by category and by outcome, disputes by route: one column per key,
+    one row per institution (in rank order), and the totals. Never raises on odd data."""
+    rows = _sorted_rows(bulletin)
+    table = BreakdownTable()
+    for key, group_label in BREAKDOWNS.items():
+        found = [row[key] for row in rows if isinstance(row.get(key), dict)]
+        if not found:
+            continue
+        known = _breakdown_labels(key)
+        seen = dict.fromkeys(str(k) for d in found for k in d)
+        subs = [*(k for k in known if k in seen), *(k for k in seen if k not in known)]
+        table.groups.append((group_label, len(subs)))
+        table.columns += [(key, sub, known.get(sub, sub)) for sub in subs]
+    if not table.columns:
+        return table
+    names = _names(rows)
+
+    def value(container, key, sub):
+        part = container.get(key) if isinstance(container, dict) else None
+        found = part.get(sub) if isinstance(part, dict) else None
+        return found if isinstance(found, int | float) and not isinstance(found, bool) \
+            else None
+
+    table.names = [_name(row, names) for row in rows]
+    table.values = [[value(row, key, sub) for key, sub, _label in table.columns]
+                    for row in rows]
+    table.rows = [[_cell(v) for v in line] for line in table.values]
+    totals = _totals_of(bulletin)
+    if totals is not None:
+        table.total_values = [value(totals, key, sub) for key, sub, _label in table.columns]
+        table.totals = [_cell(v) for v in table.total_values]
+    return table
+
+
+def threshold_of(bulletin) -> dict | None:
+    """The interview threshold the figures were computed with ({"rate", "count"})."""
+    figures = bulletin.figures
+    found = figures.get("threshold") if isinstance(figures, dict) else None
+    if isinstance(found, dict) and all(isinstance(found.get(k), int | float)
+                                       for k in ("rate", "count")):
+        return {"rate": found["rate"], "count": found["count"]}
+    return None
+
+
+def proposed_for_interview(bulletin) -> list[str]:
+    """The institutions proposed for interview, in rank order."""
+    rows = _sorted_rows(bulletin)
+    names = _names(rows)
+    return [_name(row, names) for row in rows if row.get("interview") is True]
+
+
+def ranking(bulletin) -> list[dict]:
+    """The institutions in rank order: {"rank", "name", "count", "rate", "interview"},
+    as text (a gap shows as "—"); empty when the figures have no rates."""
+    rows = _sorted_rows(bulletin)
+    if not any("rate_per_10k" in row for row in rows):
+        return []
+    names = _names(rows)
+
+    def count(row):
+        values = [row.get(k) for k in ("complaints", "disputes")]
+        numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        return sum(numbers) if numbers else None
+
+    return [{"rank": _cell(row.get("rank")), "name": _name(row, names),
+             "count": _cell(count(row)), "rate": _cell(row.get("rate_per_10k")),
+             "interview": row.get("interview") is True} for row in rows]
+
+
+def chart_data(bulletin) -> dict | None:
+    """What the chart of rates per 10,000 visits draws (institutions with visits, in
+    rank order); None when no institution has a rate."""
+    rows = [row for row in _sorted_rows(bulletin)
+            if isinstance(row.get("rate_per_10k"), int | float)
+            and not isinstance(row.get("rate_per_10k"), bool)]
+    if not rows:
+        return None
+    names = _names(rows)
+    threshold = threshold_of(bulletin)
+    return {"labels": [_name(row, names) for row in rows],
+            "rates": [row["rate_per_10k"] for row in rows],
+            "interview": [row.get("interview") is True for row in rows],
+            "threshold": threshold["rate"] if threshold else None,
+            "label": str(_("Per 10,000 visits")),
+            "threshold_label": str(_("Interview threshold"))}
+
+
+def bulletin_sheets(bulletin) -> list:
+    """The bulletin as spreadsheet sheets: the figures with the breakdowns beside them,
+    under a preamble (title, campaign, period, threshold, proposed, generated)."""
+    from casework import xlsx
+
+    table, breakdown = figures_table(bulletin), breakdown_table(bulletin)
+    header = [label for _key, label, _numeric in table.columns]
+    header += [f"{group}：{label}" for key, _sub, label in breakdown.columns
+               for group in [BREAKDOWNS[key]]]
+    rows = [list(line) for line in table.values]
+    if not breakdown.empty:
+        for line, extra in zip(rows, breakdown.values, strict=True):
+            line.extend(extra)
+    if table.total_values is not None:
+        rows.append([*table.total_values, *(breakdown.total_values or
+                                            [None] * len(breakdown.columns))])
+    preamble = [f"{_('Complaint and dispute bulletin')} {_period_text(bulletin)}",
+                _localized_title(bulletin.campaign),
+                f"{_('Period')}: {bulletin.period_start.isoformat()} – "
+                f"{bulletin.period_end.isoformat()}"]
+    threshold = threshold_of(bulletin)
+    if threshold:
+        preamble.append(_threshold_text(threshold))
+    proposed = proposed_for_interview(bulletin)
+    preamble.append(f"{_('Proposed for interview')}: "
+                    f"{'、'.join(proposed) if proposed else _('none')}")
+    if bulletin.commentary:
+        preamble.append(f"{_('Commentary')}: {bulletin.commentary}")
+    preamble.append(f"{_('Generated')}: {format_datetime(bulletin.generated_at)}")
+    return [xlsx.Sheet(_("Bulletin"), header or [_("Institution")], rows, preamble)]
+
+
+def _threshold_text(threshold: dict) -> str:
+    return _("Interview threshold: %(rate)s per 10,000 visits, or %(count)s complaints and "
+             "disputes where visits are not recorded", rate=format_decimal(threshold["rate"]),
+             count=format_decimal(threshold["count"]))
+
+
+def _period_text(bulletin) -> str:
+    from casework.reports.views import period_label
+
+    return str(period_label(bulletin.period_start, bulletin.period_end))
+
+
+def _localized_title(campaign) -> str:
+    from casework.web import localized
+
+    return localized(campaign, "title")
+
+
+def export_filename(bulletin) -> str:
+    return f"{_('Bulletin')}-{bulletin.period_start.isoformat()}-" \
+           f"{bulletin.period_end.isoformat()}.xlsx"
 
 
 # --- writing ----------------------------------------------------------------------
@@ -290,3 +487,55 @@ def publish_bulletin(bulletin_id: int, *, actor, version: int | None,
     commentary = _commentary(commentary)
     return binding.apply(bulletin, "publish", actor=actor, version=version, comment=comment,
                          changes={"commentary": commentary})
+
+
+def _summary(figures) -> dict:
+    """Totals worth recording in the history when the figures change."""
+    totals = figures.get(TOTALS) if isinstance(figures, dict) else None
+    totals = totals if isinstance(totals, dict) else {}
+    return {"complaints": totals.get("complaints"), "disputes": totals.get("disputes"),
+            "interview": totals.get("interview")}
+
+
+def recompute_figures(bulletin_id: int, *, actor, version: int | None) -> Bulletin:
+    """Compute a draft's figures again from the data as it is now (complaints and
+    disputes registered late, a changed interview threshold) and record it in the
+    history ("recomputed", with the old and new totals).
+
+    Raises NotFound, NotPermitted (bulletin_recompute), GuardFailed (published: its
+    figures are final), StaleObject (changed since `version` was read).
+    """
+    from casework import clock
+    from casework.bulletins import sweeps
+
+    bulletin = get_bulletin(bulletin_id, actor)
+    policy.check("bulletin_recompute", actor, bulletin)
+    try:
+        locked = db.session.execute(
+            sa.select(Bulletin).where(Bulletin.id == bulletin.id).with_for_update()
+            .execution_options(populate_existing=True)).scalar_one()
+        if locked.state != "draft":
+            raise GuardFailed([_("The bulletin is published; its figures can no longer "
+                                 "be changed.")])
+        if version is None or locked.version != version:
+            raise StaleObject(locked.state, locked.version)
+        old = _summary(locked.figures)
+        locked.figures = sweeps.refigure(locked)
+        locked.generated_at = clock.now()
+        new = _summary(locked.figures)
+        binding.record(locked, "recomputed", actor=actor,
+                       data={**{f"old_{k}": v for k, v in old.items()},
+                             **{f"new_{k}": v for k, v in new.items()}})
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        current = db.session.get(Bulletin, bulletin_id)
+        raise StaleObject(current.state, current.version) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return locked
+
+
+def may_recompute(bulletin, actor) -> bool:
+    return bulletin.state == "draft" and policy.allows("bulletin_recompute", actor, bulletin)

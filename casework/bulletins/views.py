@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import Optional
 
-from casework import labels, policy
+from casework import labels, policy, xlsx
 from casework.bulletins import services
 from casework.errors import Invalid
 from casework.reports.views import period_label
@@ -48,8 +48,12 @@ def _detail_page(bulletin_id, posted=None, errors=None, status=200):
         policy.check("bulletin_publish", current_user, bulletin)
     return render_template(
         "bulletins/detail.html", bulletin=bulletin, table=services.figures_table(bulletin),
+        breakdown=services.breakdown_table(bulletin), chart=services.chart_data(bulletin),
+        threshold=services.threshold_of(bulletin), ranking=services.ranking(bulletin),
+        proposed=services.proposed_for_interview(bulletin),
         history=services.bulletin_history(bulletin),
         can_publish=services.may_publish(bulletin, current_user),
+        can_recompute=services.may_recompute(bulletin, current_user),
         posted=posted, errors=errors or {}), status
 
 
@@ -57,6 +61,32 @@ def _detail_page(bulletin_id, posted=None, errors=None, status=200):
 @login_required
 def detail(bulletin_id):
     return _detail_page(bulletin_id)
+
+
+@bp.get("/<int:bulletin_id>/print")
+@login_required
+def print_view(bulletin_id):
+    bulletin = services.get_bulletin(bulletin_id, current_user)
+    return render_template(
+        "bulletins/print.html", bulletin=bulletin, table=services.figures_table(bulletin),
+        breakdown=services.breakdown_table(bulletin), threshold=services.threshold_of(bulletin),
+        proposed=services.proposed_for_interview(bulletin))
+
+
+@bp.get("/<int:bulletin_id>/export.xlsx")
+@login_required
+def export(bulletin_id):
+    bulletin = services.get_bulletin(bulletin_id, current_user)
+    return xlsx.download(services.export_filename(bulletin), services.bulletin_sheets(bulletin))
+
+
+@bp.post("/<int:bulletin_id>/recompute")
+@login_required
+def recompute(bulletin_id):
+    form = CommentaryForm()
+    services.recompute_figures(bulletin_id, actor=current_user, version=form.version.data)
+    flash(_("The figures were computed again from the current registers."), "success")
+    return redirect(url_for("bulletins.detail", bulletin_id=bulletin_id))
 
 
 @bp.post("/<int:bulletin_id>/commentary")

@@ -13,6 +13,7 @@ from casework.campaigns.sweeps import advance_campaign
 from casework.cases.mobilisation import load_demo_records
 from casework.demo.data_files import load_demo_data
 from casework.demo.story import load_live_campaign
+from casework.disputes.services import load_demo_disputes
 from casework.extensions import db
 from casework.institutions.models import Institution, Region
 from casework.users.models import User
@@ -86,6 +87,7 @@ def load_demo() -> list[str]:
         moved = advance_to_phase(campaign, today)
         lines.append(f"Campaign {campaign.code}: {opened} new case(s), "
                      f"{moved} moved to the current phase")
+    lines.append(f"Medical disputes: {load_demo_disputes()} new")
     lines.append(__import__("casework.points.demo").points.demo.load_points_demo())
     lines.append(load_live_campaign(today))
     lines.append(f"Mobilisation records: {load_demo_records()} added")

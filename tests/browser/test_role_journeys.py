@@ -32,13 +32,15 @@ _REPORTS = {"/reports/": "Progress reports"}
 _COMPLAINTS = {"/complaints/": "Complaints"}
 _QUEUE = {"/queue/": "Escalation queue"}
 _POINTS = {"/points/": "Bad-conduct points"}
+_DISPUTES = {"/disputes/": "Medical disputes"}
 NAV = {  # in the bar and under "More"
-    "coordinator": {**_CASEWORK_NAV, **_QUEUE, **_REPORTS, **_COMPLAINTS,
+    "coordinator": {**_CASEWORK_NAV, **_QUEUE, **_REPORTS, **_COMPLAINTS, **_DISPUTES,
                     "/bulletins/": "Bulletins", **_POINTS, "/admin/jobs": "Scheduled jobs"},
-    "inspector": {**_CASEWORK_NAV, **_COMPLAINTS, **_POINTS},
-    "viewer": {**_CASEWORK_NAV, **_QUEUE, **_REPORTS, **_COMPLAINTS,
+    "inspector": {**_CASEWORK_NAV, **_COMPLAINTS, **_DISPUTES, **_POINTS},
+    "viewer": {**_CASEWORK_NAV, **_QUEUE, **_REPORTS, **_COMPLAINTS, **_DISPUTES,
                "/bulletins/": "Bulletins", **_POINTS},
-    "institution": {**_CASEWORK_NAV, "/orders/": "To-do", **_REPORTS, **_POINTS},
+    "institution": {**_CASEWORK_NAV, "/orders/": "To-do", **_REPORTS, **_DISPUTES,
+                    "/bulletins/": "Bulletins", **_POINTS},
     "admin": {**_COMMON_NAV, "/admin/users": "Users",
               "/admin/calendar/": "Working-day calendar", "/admin/settings": "Settings",
               "/admin/jobs": "Scheduled jobs"},

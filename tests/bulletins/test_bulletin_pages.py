@@ -68,7 +68,8 @@ FIGURES = {
          "complaints_by_category": {"红包回扣": 2, "服务态度": 4}, "hotline_share": 0.25},
     ],
     "totals": {"complaints": 7, "disputes": 2},
-    "threshold": 5,
+    "threshold": {"rate": 5, "count": 3},
+    "remark": "示例",
 }
 
 
@@ -128,17 +129,24 @@ def test_figures_render_as_a_table_in_rank_order_with_gaps_shown(client, login, 
     draft = make_bulletin(db, campaign, figures=figures)
     table = services.figures_table(draft)
     keys = [k for k, _label, _numeric in table.columns]
-    assert keys[:4] == ["institution", "complaints", "substantiated", "complaints_by_category"]
+    assert keys[:5] == ["institution", "rank", "complaints", "substantiated", "disputes"]
+    # Breakdowns go to a table of their own; unknown keys follow under their names.
+    assert "complaints_by_category" not in keys
     assert "hotline_share" in keys and "institution_id" not in keys
     names = [row[0] for row in table.rows]
     assert names == ["中卫市人民医院", "滨河诊所", "中宁县人民医院"]
     clinic = dict(zip(keys, table.rows[1], strict=True))
     assert clinic["substantiated"] == "—" and clinic["disputes"] == "—"
     hospital = dict(zip(keys, table.rows[0], strict=True))
-    assert hospital["rate_per_10k"] == "0.5" and hospital["visits"] == "120,000"
-    assert "红包回扣: 2" in hospital["complaints_by_category"]
+    assert hospital["rate_per_10k"] == "0.50" and hospital["visits"] == "120,000"
+    breakdown = services.breakdown_table(draft)
+    assert breakdown.names[0] == "中卫市人民医院"
+    assert [label for _key, _sub, label in breakdown.columns] == ["红包回扣", "服务态度"]
+    assert breakdown.rows[0] == ["2", "4"] and breakdown.rows[1] == ["—", "—"]
     assert table.totals[keys.index("complaints")] == "7"
-    assert [value for _label, value in table.notes] == ["5"]
+    assert [value for _label, value in table.notes] == ["示例"]
+    assert services.threshold_of(draft) == {"rate": 5, "count": 3}
+    assert services.proposed_for_interview(draft) == ["中卫市人民医院"]
 
     login.as_("coordinator")
     page = _html(client.get(f"/bulletins/{draft.id}"))
@@ -146,8 +154,8 @@ def test_figures_render_as_a_table_in_rank_order_with_gaps_shown(client, login, 
     assert "中宁县人民医院" in page and "—" in page
 
 
-def test_the_schedulers_draft_shape_is_shown_with_labels(client, login, db, world, campaign):
-    # As casework/bulletins/sweeps.py drafts it: complaints and disputes not recorded yet.
+def test_an_old_drafts_shape_is_shown_with_labels(client, login, db, world, campaign):
+    # As the scheduler drafted them before the registers existed: old drafts stay readable.
     figures = {
         "period": {"start": "2021-01-01", "end": "2021-06-30", "label": "2021-H1"},
         "levels": ["tertiary", "secondary"],
@@ -296,9 +304,9 @@ def test_service_errors(db, users, campaign):
                                  version=bulletin.version, commentary="x")
 
 
-def test_bulletins_in_navigation_for_coordinators_and_viewers(client, login):
-    for role, shown in (("coordinator", True), ("viewer", True), ("institution", False),
-                        ("inspector", False)):
+def test_bulletins_in_navigation_for_coordinators_viewers_and_institutions(client, login):
+    for role, shown in (("coordinator", True), ("viewer", True), ("institution", True),
+                        ("inspector", False), ("admin", False)):
         login.as_(role)
         assert ('href="/bulletins/"' in _html(client.get("/dashboard"))) is shown, role
         login.logout()

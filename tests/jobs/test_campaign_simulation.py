@@ -267,6 +267,12 @@ def test_the_zhongwei_campaign_day_by_day(db, world, clock):
         return {i["code"]: (i["findings"], i["orders"], i["orders_overdue"])
                 for i in bulletin.figures["institutions"]}
 
+    # The escalation queue's contract: an id and an interview flag per row, a threshold.
+    for b in drafts:
+        assert b.figures["threshold"] == {"rate": 5, "count": 5}
+        assert all(isinstance(i["id"], int) and i["interview"] is False
+                   for i in b.figures["institutions"])
+        assert b.figures["totals"]["complaints"] == b.figures["totals"]["disputes"] == 0
     assert [counts(b) for b in drafts] == [
         {"H1": (2, 1, 0), "H2": (0, 0, 0)},   # O1 not yet overdue on 1 July
         {"H1": (0, 0, 0), "H2": (0, 1, 0)},   # O2, closed

@@ -13,6 +13,7 @@ from casework.bulletins.models import Bulletin
 from casework.campaigns import sweeps
 from casework.campaigns.models import CampaignPhase, ReportingCadence
 from casework.cases.models import InspectionCase
+from casework.complaints.models import CATEGORIES
 from casework.demo.services import advance_to_phase
 from casework.inspections.models import Finding, Inspection
 from casework.institutions.models import Institution
@@ -196,17 +197,29 @@ def test_a_draft_for_the_half_year_the_day_after_it_ends(db, world, users, cases
     assert (bulletin.period_start, bulletin.period_end, bulletin.state) == (
         date(2021, 4, 1), date(2021, 6, 30), "draft")
     hospital, far = world.hospital, world.far_hospital
+    no_complaints = {"by_category": dict.fromkeys(CATEGORIES, 0),
+                     "by_outcome": dict.fromkeys(bulletin_sweeps.OUTCOMES, 0)}
+    no_disputes = dict.fromkeys(("negotiation", "mediation", "litigation"), 0)
+    quiet = {"complaints": 0, "complaints_by_category": no_complaints["by_category"],
+             "complaints_by_outcome": no_complaints["by_outcome"], "disputes": 0,
+             "disputes_by_route": no_disputes, "visits": None, "rate_per_10k": None,
+             # Neither has visits recorded: ranked by count, 0 and 0 share the first rank.
+             "rank": 1, "interview": False}
     assert bulletin.figures == {
         "period": {"start": "2021-04-01", "end": "2021-06-30", "label": "2021-H1"},
         "levels": ["tertiary", "secondary"],
         "institutions": [
             {"id": hospital.id, "code": "H1", "name": "中卫市人民医院", "level": "tertiary",
-             "findings": 2, "orders": 2, "orders_overdue": 1},
+             "findings": 2, "orders": 2, "orders_overdue": 1, **quiet},
             {"id": far.id, "code": "H2", "name": "中宁县人民医院", "level": "secondary",
-             "findings": 1, "orders": 0, "orders_overdue": 0},
+             "findings": 1, "orders": 0, "orders_overdue": 0, **quiet},
         ],
-        "totals": {"findings": 3, "orders": 2, "orders_overdue": 1},
-        "complaints": None, "disputes": None, "note": bulletin_sweeps.NOTE,
+        "totals": {"findings": 3, "orders": 2, "orders_overdue": 1, "complaints": 0,
+                   "disputes": 0, "complaints_by_category": no_complaints["by_category"],
+                   "complaints_by_outcome": no_complaints["by_outcome"],
+                   "disputes_by_route": no_disputes, "visits": None, "rate_per_10k": None,
+                   "interview": 0},
+        "threshold": {"rate": 5, "count": 5},
     }
     # The coordinators whose region overlaps the campaign's (the city's, the county's).
     key = f"bulletin:{bulletin.id}:draft"

@@ -1,0 +1,28 @@
+"""Forms of the dispute pages: they carry the input as typed (CSRF included); the
+services parse and validate it, so that every message comes from one place."""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+
+
+class RegisterForm(FlaskForm):
+    institution_id = StringField()
+    occurred_on = StringField()
+    department = StringField()
+    type = StringField()
+    route = StringField()
+    amount = StringField()
+    status = StringField()
+    resolved_on = StringField()
+    summary = TextAreaField()
+    request_key = HiddenField()
+
+
+class UpdateForm(FlaskForm):
+    version = StringField()
+    route = StringField()
+    status = StringField()
+    resolved_on = StringField()
+    amount = StringField()
+    case_id = StringField()
+    comment = TextAreaField()
