@@ -28,7 +28,7 @@ from casework.complaints import services as complaints
 from casework.extensions import db
 from casework.inspections import services as inspections
 from casework.inspections.models import Inspection
-from casework.institutions.models import Institution
+from casework.institutions.models import Institution, StaffMember
 from casework.jobs.registry import JOBS, SWEEP_ORDER
 from casework.orders import services as orders
 from casework.oversight import services as oversight
@@ -179,7 +179,22 @@ class Story:
         complaints.fire_complaint(complaint_id, trigger, actor=actor,
                                   version=complaint.version, **kwargs)
 
-    def report(self, code: str, quarter_end: date, actor, *, accept_on: date | None = None):
+    def link(self, complaint_id: int, code: str, finding_id: int, staff: str, department: str):
+        """The handler ties the complaint to the case, the finding and the staff member."""
+        actor = self.cast.inspector
+        institution_id = db.session.scalar(
+            sa.select(Institution.id).where(Institution.code == code))
+        staff_id = db.session.scalar(sa.select(StaffMember.id).where(
+            StaffMember.institution_id == institution_id, StaffMember.name == staff))
+        complaints.link_complaint(
+            complaint_id, complaints.LinkInput(
+                institution_id=institution_id, case_id=self.cases[code],
+                finding_id=finding_id, staff_id=staff_id,
+                new_staff_name=None if staff_id else staff,
+                new_staff_department=None if staff_id else department),
+            actor=actor, version=complaints.get_complaint(complaint_id, actor).version)
+
+    def report(self, code: str, quarter_end: date, actor):
         report_id = db.session.scalar(sa.select(ProgressReport.id).where(
             ProgressReport.case_id == self.cases[code],
             ProgressReport.period_end == quarter_end))
@@ -289,6 +304,7 @@ def tell(story: Story) -> int:
               staff="骨科某医师")
     s.on(d(2026, 7, 21), s.handle, k2, "assign", handler_id=c.inspector.id)
     s.on(d(2026, 7, 22), s.handle, k2, "investigate", actor=c.inspector)
+    s.on(d(2026, 7, 29), s.link, k2, "ZW-001", f1[1], "李明", "骨科")
     s.on(d(2026, 7, 30), s.handle, k2, "conclude", actor=c.inspector, outcome="substantiated",
          findings="经核实，该医师收受“红包”2000元，已退还，医院已作出处理。")
     k3 = s.on(d(2026, 8, 3), s.complaint, d(2026, 8, 3), "sms", "irregular_fees", "ZW-002",

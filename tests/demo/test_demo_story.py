@@ -8,8 +8,10 @@ from casework.cases.models import InspectionCase
 from casework.complaints.models import Complaint
 from casework.demo.story import CODE, live_definition
 from casework.history.models import HistoryEvent
+from casework.institutions.models import StaffMember
 from casework.orders.models import ExtensionRequest, RectificationOrder
 from casework.oversight.models import Interview
+from casework.points.models import PointsEntry
 from casework.reports.models import ProgressReport
 
 
@@ -67,6 +69,15 @@ def test_on_the_25th_of_november_the_demo_has_work_in_every_state(runner, db, cl
         sa.select(Complaint.state, sa.func.count()).group_by(Complaint.state)).all())
     assert states == {"closed": 2, "replied": 1, "concluded": 1, "investigating": 1,
                       "assigned": 1, "received": 3}
+    # The red-envelope complaint, linked to 李明 and concluded substantiated on 30 July,
+    # gave points by the demo rule (3 to the hospital, 6 to him) in the same step.
+    awards = db.session.execute(
+        sa.select(PointsEntry.points, StaffMember.name, PointsEntry.awarded_on)
+        .outerjoin(StaffMember, StaffMember.id == PointsEntry.staff_id)
+        .join(Complaint, Complaint.id == PointsEntry.complaint_id)
+        .where(Complaint.category == "red_envelope")).all()
+    assert sorted((p, n, a.isoformat()) for p, n, a in awards) == [
+        (3, None, "2026-07-30"), (6, "李明", "2026-07-30")]
     live = _live(db)
     reports = db.session.execute(
         sa.select(ProgressReport.period_end, ProgressReport.state, sa.func.count())
