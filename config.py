@@ -109,7 +109,6 @@ class Config:
     )
 
     # Complaints and tip-offs (casework/complaints/).
-    COMPLAINT_HANDLING_DAYS = _int("COMPLAINT_HANDLING_DAYS", 15)  # calendar days
     COMPLAINT_FORM_RATE_LIMIT = os.environ.get("COMPLAINT_FORM_RATE_LIMIT", "5 per hour")
     COMPLAINT_TRACK_RATE_LIMIT = os.environ.get("COMPLAINT_TRACK_RATE_LIMIT", "30 per hour")
     COMPLAINT_FORM_MAX_BYTES = _int("COMPLAINT_FORM_MAX_BYTES", 32 * 1024)  # whole request

@@ -124,10 +124,22 @@ def sum_if(value, condition):
 
 def overdue_at(facts, day: date):
     """Overdue at the end of `day`: issued, deadline before it, not closed or cancelled by
-    then, and no rectification submitted in time by then (one awaiting verification is
-    the inspector's move, not the institution's delay)."""
+    then, and not awaiting verification then (a rectification submitted and not yet
+    verified is the inspector's move, not the institution's delay).
+
+    Awaiting verification is read from the order's history: its last event by then moved
+    it to `submitted`. A submission the inspector returned leaves the order overdue once
+    its deadline has passed, as the order machine has it. Orders with no history by then
+    (seeded data) fall back to "a rectification was submitted in time by then"."""
     after = ts(instant(day + timedelta(days=1)))
+    state_then = (sa.select(HistoryEvent.to_state)
+                  .where(HistoryEvent.object_type == "order",
+                         HistoryEvent.object_id == facts.c.id, HistoryEvent.at < after)
+                  .order_by(HistoryEvent.at.desc(), HistoryEvent.id.desc())
+                  .limit(1).scalar_subquery())
+    submitted_then = sa.case((sa.and_(facts.c.submitted_in_time.is_not(None),
+                                      facts.c.submitted_in_time < after), "submitted"),
+                             else_="issued")
     return sa.and_(facts.c.issued_on <= day, facts.c.deadline < day,
                    sa.or_(facts.c.ended_at.is_(None), facts.c.ended_at >= after),
-                   sa.or_(facts.c.submitted_in_time.is_(None),
-                          facts.c.submitted_in_time >= after))
+                   sa.func.coalesce(state_then, submitted_then) != "submitted")

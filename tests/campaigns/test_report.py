@@ -225,3 +225,40 @@ def test_an_order_awaiting_verification_is_not_overdue(scenario, world, db, user
     after = figures()
     assert after["issued"] == before["issued"] + 1
     assert after["overdue"] == before["overdue"]
+
+
+def test_an_order_returned_after_a_timely_submission_is_overdue_past_its_deadline(
+        scenario, world, db, users, app):
+    from datetime import UTC, date, datetime
+
+    from casework.history.models import HistoryEvent
+    from casework.orders.models import RectificationOrder, Submission
+
+    def figures():
+        with app.test_request_context():
+            return campaign_report(scenario.campaign.id, actor=users["coordinator"],
+                                   start=START, end=END).orders
+
+    before = figures()
+    # Issued 09-01, due 09-15; submitted in time 09-10, returned 09-12, never resubmitted:
+    # the sweep marked it overdue on 09-16 and it still is at the period's end.
+    order = RectificationOrder(number="整改〔2021〕0998号", case_id=scenario.h1.id,
+                               requirements="整改", issuing_body="卫健委",
+                               issued_on=date(2021, 9, 1), issued_by_id=users["inspector"].id,
+                               deadline=date(2021, 9, 15), deadline_rule={"kind": "date"},
+                               state="overdue")
+    db.session.add(order)
+    db.session.flush()
+    db.session.add(Submission(order_id=order.id, report="已整改", late=False,
+                              submitted_by_id=users["institution"].id,
+                              submitted_at=datetime(2021, 9, 10, 2, tzinfo=UTC)))
+    for trigger, source, target, day in (("submit", "acknowledged", "submitted", 10),
+                                         ("return", "submitted", "returned", 12),
+                                         ("mark_overdue", "returned", "overdue", 16)):
+        db.session.add(HistoryEvent(object_type="order", object_id=order.id, trigger=trigger,
+                                    from_state=source, to_state=target, actor_role="system",
+                                    at=datetime(2021, 9, day, 2, tzinfo=UTC)))
+    db.session.commit()
+    after = figures()
+    assert after["issued"] == before["issued"] + 1
+    assert after["overdue"] == before["overdue"] + 1
