@@ -276,8 +276,10 @@ def _cases(scope: _Scope, kinds, today) -> list[QueueItem]:
             base(ends.c.ends_on)
             .join(ends, ends.c.campaign_id == InspectionCase.campaign_id)
             .outerjoin(MobilisationRecord, MobilisationRecord.case_id == InspectionCase.id)
+            # Once the campaign is over a missing mobilisation record is history, not work.
             .where(ends.c.ends_on < today, MobilisationRecord.id.is_(None),
-                   InspectionCase.state != "closed"), InspectionCase)
+                   InspectionCase.state != "closed", Campaign.ends_on >= today),
+            InspectionCase)
         for row in db.session.execute(query):
             items.append(make("case_no_mobilisation_record", row[11] + timedelta(days=1), row,
                               _("No mobilisation record filed; the mobilisation phase ended "

@@ -94,3 +94,13 @@ def test_constant_number_of_queries(scenario, users, db, world, count_queries):
         n_large = len(services.compute_items(coordinator))
     assert n_large > n_small + 40
     assert len(large) == len(small), large
+
+
+def test_a_missing_mobilisation_record_leaves_the_queue_when_the_campaign_ends(
+        scenario, users, db, clock):
+    objects, expected = scenario
+    missing = {k for k in expected if k.startswith("case_no_mobilisation_record:")}
+    assert missing and missing <= keys(users["coordinator"])
+    # The campaign ends on 2022-12-31: on the first day after, the record is history.
+    clock("2023-01-01T09:00+08:00")
+    assert not missing & keys(users["coordinator"])
