@@ -75,6 +75,10 @@ def live_definition():
         "phases": [p.model_copy(update={"starts_on": _moved(p.starts_on),
                                          "ends_on": _moved(p.ends_on)})
                    for p in plan.phases],
+        # Quarterly bulletins, as the Yubei reply 342 has them, rather than the plan's
+        # half-yearly ones: so that by the demo's today a bulletin with figures exists.
+        "cadences": [c.model_copy(update={"frequency": "quarterly"}) if c.kind == "bulletin"
+                     else c for c in plan.cadences],
     })
 
 
@@ -210,138 +214,161 @@ class Story:
 
 
 def tell(story: Story) -> int:
-    """The campaign's first months (June–November 2026). Returns the steps told."""
-    s, c = story, story.cast
-    d = date
+    """The campaign's first months (June–November 2026), told in date order whatever the
+    order of the lines below (so each sweep sees exactly what existed on its day).
+    Returns the steps told."""
+    s, c, d = story, story.cast, date
+    r: dict = {}  # what earlier steps returned, by name
+    plan: list = []
 
-    # June (mobilisation): the two hospitals with demo logins report on the month.
-    r0 = s.on(d(2026, 6, 29), s.report, "ZW-001", d(2026, 6, 30), c.hospital)
-    s.on(d(2026, 6, 30), s.report, "ZW-002", d(2026, 6, 30), c.tcm)
-    if r0:
-        s.on(d(2026, 7, 3), lambda: reports.fire_report(
-            r0, "accept", actor=c.coordinator,
-            version=reports.get_report(r0, c.coordinator).version))
+    def step(day: date, fn, name: str | None = None):
+        plan.append((day, len(plan), name, fn))
 
-    # July: the first visits, to the city's two big public hospitals.
-    f1 = s.on(d(2026, 7, 15), s.inspect, "ZW-001", d(2026, 7, 15), [
+    def accept(name):
+        def run():
+            if r.get(name):
+                reports.fire_report(r[name], "accept", actor=c.coordinator,
+                                    version=reports.get_report(r[name], c.coordinator).version)
+        return run
+
+    # Quarterly progress reports: the two hospitals with demo logins report.
+    step(d(2026, 6, 29), lambda: s.report("ZW-001", d(2026, 6, 30), c.hospital), "r0")
+    step(d(2026, 6, 30), lambda: s.report("ZW-002", d(2026, 6, 30), c.tcm))
+    step(d(2026, 7, 3), accept("r0"))
+    step(d(2026, 9, 28), lambda: s.report("ZW-001", d(2026, 9, 30), c.hospital))
+    step(d(2026, 10, 10), lambda: s.report("ZW-002", d(2026, 9, 30), c.tcm), "r2")
+    step(d(2026, 10, 12), accept("r2"))
+
+    # July: the first visit, to the city's big public hospital; two orders.
+    step(d(2026, 7, 15), lambda: s.inspect("ZW-001", d(2026, 7, 15), [
         ("service-attitude", "moderate", "门诊导诊台未落实首问负责制，患者咨询被推诿至其他窗口。"),
         ("improper-benefits", "serious", "骨科一名医师收受患者家属“红包”，已退还但未按规定登记上报。"),
         ("irregular-practice", "minor", "部分收费项目未在门诊大厅公示。"),
-    ])
-    if f1 is None:
-        return s.told
-    a = s.on(d(2026, 7, 15), s.order, "ZW-001", f1[:2],
-             "落实首问负责制，开展医德医风专题教育；对收受“红包”问题依规处理并报送处理结果。",
-             "working_days", 20)
-    b = s.on(d(2026, 7, 15), s.order, "ZW-001", f1[2:], "在门诊大厅及自助机公示全部收费项目及标准。",
-             "months", 2)
-    s.on(d(2026, 7, 16), s.fire, a, "acknowledge", c.hospital)
-    s.on(d(2026, 7, 16), s.fire, b, "acknowledge", c.hospital)
-    s.on(d(2026, 8, 5), s.submit, a, c.hospital, "已开展全院医德医风专题教育3场，涉事医师已作出书面检查并扣发当月绩效。")
-    s.on(d(2026, 8, 7), s.fire, a, "verify", c.inspector, "整改材料齐全，现场复核属实。")
-    s.on(d(2026, 8, 10), s.submit, b, c.hospital, "已在门诊大厅张贴收费公示。")
-    s.on(d(2026, 8, 12), s.fire, b, "return", c.inspector, "自助机未公示收费标准，请补充。")
-    s.on(d(2026, 8, 20), s.submit, b, c.hospital, "已补充自助机公示截图。")
-    s.on(d(2026, 8, 22), s.fire, b, "return", c.inspector, "截图为测试环境，请提供正式环境照片。")
+    ]), "f1")
+    step(d(2026, 7, 15), lambda: s.order(
+        "ZW-001", r["f1"][:2],
+        "落实首问负责制，开展医德医风专题教育；对收受“红包”问题依规处理并报送处理结果。",
+        "working_days", 20), "a")
+    step(d(2026, 7, 15), lambda: s.order(
+        "ZW-001", r["f1"][2:], "在门诊大厅及自助机公示全部收费项目及标准。", "months", 2), "b")
+    step(d(2026, 7, 16), lambda: s.fire(r["a"], "acknowledge", c.hospital))
+    step(d(2026, 7, 16), lambda: s.fire(r["b"], "acknowledge", c.hospital))
+    step(d(2026, 8, 5), lambda: s.submit(
+        r["a"], c.hospital, "已开展全院医德医风专题教育3场，涉事医师已作出书面检查并扣发当月绩效。"))
+    step(d(2026, 8, 7), lambda: s.fire(r["a"], "verify", c.inspector, "整改材料齐全，现场复核属实。"))
+    step(d(2026, 8, 10), lambda: s.submit(r["b"], c.hospital, "已在门诊大厅张贴收费公示。"))
+    step(d(2026, 8, 12), lambda: s.fire(r["b"], "return", c.inspector,
+                                        "自助机未公示收费标准，请补充。"))
+    step(d(2026, 8, 20), lambda: s.submit(r["b"], c.hospital, "已补充自助机公示截图。"))
+    step(d(2026, 8, 22), lambda: s.fire(r["b"], "return", c.inspector,
+                                        "截图为测试环境，请提供正式环境照片。"))
 
-    f2 = s.on(d(2026, 8, 20), s.inspect, "ZW-002", d(2026, 8, 20), [
+    # August: the TCM hospital, which asks for more time.
+    step(d(2026, 8, 20), lambda: s.inspect("ZW-002", d(2026, 8, 20), [
         ("irregular-practice", "moderate", "中药饮片处方存在超剂量开具情况。"),
         ("disputes-complaints", "minor", "院内投诉台账登记不全，未按月分析。"),
-    ])
-    c2 = s.on(d(2026, 8, 20), s.order, "ZW-002", f2 or [],
-              "开展处方点评，规范中药饮片用量；完善投诉台账并按月分析。", "working_days", 20)
-    s.on(d(2026, 8, 21), s.fire, c2, "acknowledge", c.tcm)
-    s.on(d(2026, 9, 10), lambda: orders.request_extension(
-        c2, actor=c.tcm, reason="处方点评需覆盖近半年处方，工作量大，申请延期一个月。",
+    ]), "f2")
+    step(d(2026, 8, 20), lambda: s.order(
+        "ZW-002", r["f2"], "开展处方点评，规范中药饮片用量；完善投诉台账并按月分析。",
+        "working_days", 20), "c2")
+    step(d(2026, 8, 21), lambda: s.fire(r["c2"], "acknowledge", c.tcm))
+    step(d(2026, 9, 10), lambda: orders.request_extension(
+        r["c2"], actor=c.tcm, reason="处方点评需覆盖近半年处方，工作量大，申请延期一个月。",
         proposed_deadline=d(2026, 10, 20)))
 
     # September–November: county and private hospitals, a community centre.
-    f4 = s.on(d(2026, 9, 10), s.inspect, "ZW-004", d(2026, 9, 10), [
+    step(d(2026, 9, 10), lambda: s.inspect("ZW-004", d(2026, 9, 10), [
         ("service-attitude", "moderate", "住院部护士站对患者询问态度生硬。"),
         ("irregular-practice", "serious", "存在分解收费、重复收费问题。"),
-    ])
-    o4 = s.on(d(2026, 9, 10), s.order, "ZW-004", f4 or [],
-              "退还重复收取费用，开展收费行为专项自查。", "months", 1)
-    f8 = s.on(d(2026, 10, 12), s.inspect, "ZW-008", d(2026, 10, 12), [
+    ]), "f4")
+    step(d(2026, 9, 10), lambda: s.order(
+        "ZW-004", r["f4"], "退还重复收取费用，开展收费行为专项自查。", "months", 1), "o4")
+    step(d(2026, 9, 25), lambda: s.inspect("ZW-003", d(2026, 9, 25), []))
+    step(d(2026, 10, 12), lambda: s.inspect("ZW-008", d(2026, 10, 12), [
         ("improper-benefits", "serious", "违规发布医疗广告，夸大治疗效果。"),
-    ])
-    s.on(d(2026, 10, 12), s.order, "ZW-008", f8 or [], "立即撤下违规广告，按规定重新报审。",
-         "calendar_days", 30)
-    s.on(d(2026, 9, 25), s.inspect, "ZW-003", d(2026, 9, 25), [])
-    f11 = s.on(d(2026, 11, 10), s.inspect, "ZW-011", d(2026, 11, 10), [
+    ]), "f8")
+    step(d(2026, 10, 12), lambda: s.order(
+        "ZW-008", r["f8"], "立即撤下违规广告，按规定重新报审。", "calendar_days", 30))
+    step(d(2026, 11, 10), lambda: s.inspect("ZW-011", d(2026, 11, 10), [
         ("service-attitude", "minor", "预检分诊处无专人值守。"),
-    ])
-    s.on(d(2026, 11, 10), s.order, "ZW-011", f11 or [], "落实预检分诊专人值守制度。",
-         "working_days", 20)
+    ]), "f11")
+    step(d(2026, 11, 10), lambda: s.order(
+        "ZW-011", r["f11"], "落实预检分诊专人值守制度。", "working_days", 20))
 
     # The county hospital ignored its order: summoned to an interview (约谈) from the
     # escalation queue, which supersedes the order with a follow-up one.
-    interview = s.on(d(2026, 11, 18), lambda: oversight.schedule_interview(
+    step(d(2026, 11, 18), lambda: oversight.schedule_interview(
         actor=c.coordinator, institution_id=None, reason="整改通知逾期未落实，经升级督办仍未整改。",
         scheduled_for=datetime(2026, 11, 24, 9, 30, tzinfo=clock.zone()),
-        location="市卫生健康委三楼会议室", queue_key=f"order_escalated:{o4}"))
-    if interview:
-        s.on(d(2026, 11, 24), lambda: oversight.hold_interview(
-            interview.id, actor=c.coordinator, version=interview.version,
-            held_on=d(2026, 11, 24), attendees="中宁县人民医院院长、分管副院长、医务科科长",
-            minutes="医院主要负责人说明整改滞后原因，承诺十个工作日内完成收费自查并退还多收费用。",
-            follow_up=True, requirements="十个工作日内完成收费行为全面自查并退还重复收取的费用，报送整改报告。",
-            working_days=10))
+        location="市卫生健康委三楼会议室", queue_key=f"order_escalated:{r['o4']}"), "interview")
+    step(d(2026, 11, 24), lambda: oversight.hold_interview(
+        r["interview"].id, actor=c.coordinator, version=r["interview"].version,
+        held_on=d(2026, 11, 24), attendees="中宁县人民医院院长、分管副院长、医务科科长",
+        minutes="医院主要负责人说明整改滞后原因，承诺十个工作日内完成收费自查并退还多收费用。",
+        follow_up=True, requirements="十个工作日内完成收费行为全面自查并退还重复收取的费用，报送整改报告。",
+        working_days=10))
 
     # Complaints and tip-offs through the months.
-    k1 = s.on(d(2026, 7, 5), s.complaint, d(2026, 7, 5), "hotline", "service_attitude",
-              "ZW-001", "患者反映门诊挂号窗口工作人员态度生硬，拒绝解答问题。",
-              name="演示投诉人甲", phone="13800000001")
-    s.on(d(2026, 7, 6), s.handle, k1, "assign", handler_id=c.inspector.id)
-    s.on(d(2026, 7, 8), s.handle, k1, "investigate", actor=c.inspector)
-    s.on(d(2026, 7, 14), s.handle, k1, "conclude", actor=c.inspector, outcome="substantiated",
-         findings="调取监控属实，已对当事人批评教育。")
-    s.on(d(2026, 7, 15), s.handle, k1, "reply", actor=c.inspector,
-         comment="您反映的问题属实，医院已对当事人进行批评教育并整改。")
-    s.on(d(2026, 7, 16), s.handle, k1, "close")
-    k2 = s.on(d(2026, 7, 20), s.complaint, d(2026, 7, 20), "web", "red_envelope", "ZW-001",
-              "家属反映骨科医师术前暗示收取“红包”。", name="演示投诉人乙", phone="13800000002",
-              staff="骨科某医师")
-    s.on(d(2026, 7, 21), s.handle, k2, "assign", handler_id=c.inspector.id)
-    s.on(d(2026, 7, 22), s.handle, k2, "investigate", actor=c.inspector)
-    s.on(d(2026, 7, 29), s.link, k2, "ZW-001", f1[1], "李明", "骨科")
-    s.on(d(2026, 7, 30), s.handle, k2, "conclude", actor=c.inspector, outcome="substantiated",
-         findings="经核实，该医师收受“红包”2000元，已退还，医院已作出处理。")
-    k3 = s.on(d(2026, 8, 3), s.complaint, d(2026, 8, 3), "sms", "irregular_fees", "ZW-002",
-              "反映住院费用清单中有未做检查的收费项目。")
-    s.on(d(2026, 8, 4), s.handle, k3, "transfer", department="medical_insurance",
-         comment="涉及医保基金使用，转医保局处理。")
-    s.on(d(2026, 8, 20), s.handle, k3, "close")
-    k4 = s.on(d(2026, 8, 15), s.complaint, d(2026, 8, 15), "letter", "over_treatment",
-              "ZW-004", "反映医生开具不必要的检查。", name="演示投诉人丙", phone="13800000003")
-    s.on(d(2026, 8, 17), s.handle, k4, "assign", handler_id=c.inspector.id)
-    s.on(d(2026, 8, 18), s.handle, k4, "investigate", actor=c.inspector)
-    s.on(d(2026, 8, 28), s.handle, k4, "conclude", actor=c.inspector,
-         outcome="unsubstantiated", findings="经专家组复核，所开检查符合诊疗规范。")
-    s.on(d(2026, 8, 29), s.handle, k4, "reply", actor=c.inspector,
-         comment="经核查，相关检查符合诊疗规范，感谢您的监督。")
-    k5 = s.on(d(2026, 9, 2), s.complaint, d(2026, 9, 2), "hotline", "service_attitude",
-              "ZW-008", "反映护士对患者呼叫长时间不理睬。", name="演示投诉人丁", phone="13800000004")
-    s.on(d(2026, 9, 3), s.handle, k5, "assign", handler_id=c.inspector.id)
-    s.on(d(2026, 9, 4), s.handle, k5, "investigate", actor=c.inspector)
-    k6 = s.on(d(2026, 10, 8), s.complaint, d(2026, 10, 8), "visit", "illegal_advertising",
-              "ZW-009", "反映医院在短视频平台发布“包治愈”广告。", name="演示投诉人戊",
-              phone="13800000005")
-    s.on(d(2026, 10, 9), s.handle, k6, "assign", handler_id=c.inspector.id)
-    s.on(d(2026, 11, 2), s.complaint, d(2026, 11, 2), "hotline", "service_attitude", "ZW-001",
-         "反映急诊科医生接诊时态度冷漠。", name="演示投诉人己", phone="13800000006")
-    s.on(d(2026, 11, 18), s.complaint, d(2026, 11, 18), "web", "other", "ZW-020",
-         "反映诊所未悬挂执业许可证。")
-    s.on(d(2026, 11, 20), s.complaint, d(2026, 11, 20), "hotline", "red_envelope", "ZW-008",
-         "匿名反映该院医师收受医药代表回扣。")
+    step(d(2026, 7, 5), lambda: s.complaint(
+        d(2026, 7, 5), "hotline", "service_attitude", "ZW-001",
+        "患者反映门诊挂号窗口工作人员态度生硬，拒绝解答问题。", name="演示投诉人甲",
+        phone="13800000001"), "k1")
+    step(d(2026, 7, 6), lambda: s.handle(r["k1"], "assign", handler_id=c.inspector.id))
+    step(d(2026, 7, 8), lambda: s.handle(r["k1"], "investigate", actor=c.inspector))
+    step(d(2026, 7, 14), lambda: s.handle(r["k1"], "conclude", actor=c.inspector,
+                                          outcome="substantiated",
+                                          findings="调取监控属实，已对当事人批评教育。"))
+    step(d(2026, 7, 15), lambda: s.handle(r["k1"], "reply", actor=c.inspector,
+                                          comment="您反映的问题属实，医院已对当事人进行批评教育并整改。"))
+    step(d(2026, 7, 16), lambda: s.handle(r["k1"], "close"))
+    step(d(2026, 7, 20), lambda: s.complaint(
+        d(2026, 7, 20), "web", "red_envelope", "ZW-001", "家属反映骨科医师术前暗示收取“红包”。",
+        name="演示投诉人乙", phone="13800000002", staff="骨科某医师"), "k2")
+    step(d(2026, 7, 21), lambda: s.handle(r["k2"], "assign", handler_id=c.inspector.id))
+    step(d(2026, 7, 22), lambda: s.handle(r["k2"], "investigate", actor=c.inspector))
+    step(d(2026, 7, 29), lambda: s.link(r["k2"], "ZW-001", r["f1"][1], "李明", "骨科"))
+    step(d(2026, 7, 30), lambda: s.handle(
+        r["k2"], "conclude", actor=c.inspector, outcome="substantiated",
+        findings="经核实，该医师收受“红包”2000元，已退还，医院已作出处理。"))
+    step(d(2026, 8, 3), lambda: s.complaint(
+        d(2026, 8, 3), "sms", "irregular_fees", "ZW-002", "反映住院费用清单中有未做检查的收费项目。"),
+        "k3")
+    step(d(2026, 8, 4), lambda: s.handle(r["k3"], "transfer", department="medical_insurance",
+                                         comment="涉及医保基金使用，转医保局处理。"))
+    step(d(2026, 8, 20), lambda: s.handle(r["k3"], "close"))
+    step(d(2026, 8, 15), lambda: s.complaint(
+        d(2026, 8, 15), "letter", "over_treatment", "ZW-004", "反映医生开具不必要的检查。",
+        name="演示投诉人丙", phone="13800000003"), "k4")
+    step(d(2026, 8, 17), lambda: s.handle(r["k4"], "assign", handler_id=c.inspector.id))
+    step(d(2026, 8, 18), lambda: s.handle(r["k4"], "investigate", actor=c.inspector))
+    step(d(2026, 8, 28), lambda: s.handle(r["k4"], "conclude", actor=c.inspector,
+                                          outcome="unsubstantiated",
+                                          findings="经专家组复核，所开检查符合诊疗规范。"))
+    step(d(2026, 8, 29), lambda: s.handle(r["k4"], "reply", actor=c.inspector,
+                                          comment="经核查，相关检查符合诊疗规范，感谢您的监督。"))
+    step(d(2026, 9, 2), lambda: s.complaint(
+        d(2026, 9, 2), "hotline", "service_attitude", "ZW-008", "反映护士对患者呼叫长时间不理睬。",
+        name="演示投诉人丁", phone="13800000004"), "k5")
+    step(d(2026, 9, 3), lambda: s.handle(r["k5"], "assign", handler_id=c.inspector.id))
+    step(d(2026, 9, 4), lambda: s.handle(r["k5"], "investigate", actor=c.inspector))
+    step(d(2026, 10, 8), lambda: s.complaint(
+        d(2026, 10, 8), "visit", "illegal_advertising", "ZW-009",
+        "反映医院在短视频平台发布“包治愈”广告。", name="演示投诉人戊", phone="13800000005"), "k6")
+    step(d(2026, 10, 9), lambda: s.handle(r["k6"], "assign", handler_id=c.inspector.id))
+    step(d(2026, 11, 2), lambda: s.complaint(
+        d(2026, 11, 2), "hotline", "service_attitude", "ZW-001", "反映急诊科医生接诊时态度冷漠。",
+        name="演示投诉人己", phone="13800000006"))
+    step(d(2026, 11, 18), lambda: s.complaint(
+        d(2026, 11, 18), "web", "other", "ZW-020", "反映诊所未悬挂执业许可证。"))
+    step(d(2026, 11, 20), lambda: s.complaint(
+        d(2026, 11, 20), "hotline", "red_envelope", "ZW-008", "匿名反映该院医师收受医药代表回扣。"))
 
-    # The third-quarter progress reports (due 30 September): two hospitals report.
-    s.on(d(2026, 9, 28), s.report, "ZW-001", d(2026, 9, 30), c.hospital)
-    r2 = s.on(d(2026, 10, 10), s.report, "ZW-002", d(2026, 9, 30), c.tcm)
-    if r2:
-        s.on(d(2026, 10, 12), lambda: reports.fire_report(
-            r2, "accept", actor=c.coordinator,
-            version=reports.get_report(r2, c.coordinator).version))
+    for day, _position, name, fn in sorted(plan, key=lambda entry: entry[:2]):
+        if day > story.today:
+            break
+        result = s.on(day, fn)
+        if name:
+            r[name] = result
     return s.told
 
 

@@ -1,8 +1,11 @@
 """The live demo campaign: the Zhongwei plan moved to 2026, its first months told through
 the real services on the days they happened, then swept to today."""
 
+from datetime import date
+
 import sqlalchemy as sa
 
+from casework.bulletins.models import Bulletin
 from casework.campaigns.models import Campaign
 from casework.cases.models import InspectionCase
 from casework.complaints.models import Complaint
@@ -32,6 +35,7 @@ def test_the_live_campaign_is_the_zhongwei_plan_moved_to_2026():
     assert phases["mobilisation"] == ("2026-06-01", "2026-07-31")
     assert phases["rectification"] == ("2026-07-01", "2027-12-31")
     assert phases["consolidation"] == ("2028-02-01", "2028-02-29")
+    assert {c.kind: c.frequency for c in plan.cadences}["bulletin"] == "quarterly"
 
 
 def test_on_the_25th_of_november_the_demo_has_work_in_every_state(runner, db, clock):
@@ -88,6 +92,12 @@ def test_on_the_25th_of_november_the_demo_has_work_in_every_state(runner, db, cl
     assert counts[("2026-09-30", "overdue")] == 20
     assert counts[("2026-09-30", "accepted")] == 1 and counts[("2026-09-30", "submitted")] == 1
     assert counts[("2026-12-31", "pending")] == 22
+
+    # The third quarter's bulletin counts the complaints of July to September.
+    bulletin = db.session.scalar(sa.select(Bulletin).where(
+        Bulletin.campaign_id == live.id, Bulletin.period_start == date(2026, 7, 1)))
+    rows = {r["code"]: r for r in bulletin.figures["institutions"]}
+    assert rows["ZW-001"]["complaints"] == 2 and rows["ZW-002"]["complaints"] == 1
 
     # Told once: loading the demo again adds nothing.
     before = db.session.scalar(sa.select(sa.func.count(HistoryEvent.id)))
