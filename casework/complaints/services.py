@@ -5,6 +5,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from casework import clock, policy
+from casework import clock, policy, validation
 from casework.complaints import personal_data as pd
 from casework.complaints.models import (
     CATEGORIES,
@@ -46,15 +47,7 @@ CODE_LENGTH = 12
 
 # --- helpers ----------------------------------------------------------------------
 
-def _text(value, field, errors, *, required_msg=None, limit=MAX_TEXT):
-    value = (value or "").strip()
-    if not value:
-        if required_msg:
-            errors[field] = [required_msg]
-        return None
-    if len(value) > limit:
-        errors[field] = [_("At most %(max)d characters.", max=limit)]
-    return value
+_text = partial(validation.text, limit=MAX_TEXT)
 
 
 def new_tracking_code() -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from casework import clock, policy
+from casework import clock, policy, validation
 from casework.cases.models import InspectionCase
 from casework.disputes.models import MedicalDispute
 from casework.errors import Invalid, NotFound, StaleObject
@@ -38,15 +38,7 @@ EXPORT_LIMIT = 50000
 
 # --- parsing helpers ------------------------------------------------------------------
 
-def _text(value, field, errors, *, required_msg=None, limit):
-    value = (value or "").strip() if isinstance(value, str) else ""
-    if not value:
-        if required_msg:
-            errors[field] = [required_msg]
-        return None
-    if len(value) > limit:
-        errors[field] = [_("At most %(max)d characters.", max=limit)]
-    return value
+_text = validation.text
 
 
 def parse_amount(value, errors, field="amount") -> Decimal | None:

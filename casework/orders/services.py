@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import BinaryIO
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from casework import clock, policy
+from casework import clock, policy, validation
 from casework.cases.models import InspectionCase
 from casework.cases.services import get_case
 from casework.errors import GuardFailed, Invalid, NotFound
@@ -40,16 +41,7 @@ TODO_ORDER = ("returned", "escalated", "overdue", "issued", "acknowledged", "sub
               "closed", "cancelled")
 
 
-def _text(value: str | None, field: str, errors: dict, *, required_msg: str | None = None,
-          limit: int = MAX_TEXT) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required_msg:
-            errors[field] = [required_msg]
-        return None
-    if len(value) > limit:
-        errors[field] = [_("At most %(max)d characters.", max=limit)]
-    return value
+_text = partial(validation.text, limit=MAX_TEXT)
 
 
 def deadline_rule(kind: str | None, value) -> dict:

@@ -17,12 +17,13 @@ requirements alone.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import partial
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
-from casework import clock, policy
+from casework import clock, policy, validation
 from casework.cases.models import InspectionCase
 from casework.errors import GuardFailed, Invalid, NotFound, StaleObject
 from casework.extensions import db
@@ -36,15 +37,7 @@ MAX_TEXT = 5000
 ORDER_ITEM_KINDS = ("order_escalated", "order_overdue", "order_returned_twice")
 
 
-def _text(value, field, errors, *, required_msg=None, limit=MAX_TEXT):
-    value = (value or "").strip()
-    if not value:
-        if required_msg:
-            errors[field] = [required_msg]
-        return None
-    if len(value) > limit:
-        errors[field] = [_("At most %(max)d characters.", max=limit)]
-    return value
+_text = partial(validation.text, limit=MAX_TEXT)
 
 
 def _institution(institution_id) -> Institution:

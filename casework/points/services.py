@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
-from casework import clock, policy
+from casework import clock, policy, validation
 from casework.complaints.models import CATEGORIES, Complaint
 from casework.errors import GuardFailed, Invalid, NotFound, StaleObject
 from casework.extensions import db
@@ -45,15 +45,7 @@ MAX_POINTS = 100
 
 # --- helpers ----------------------------------------------------------------------------
 
-def _text(value, field, errors, *, limit, required_msg=None):
-    value = (value or "").strip()
-    if not value:
-        if required_msg:
-            errors[field] = [required_msg]
-        return None
-    if len(value) > limit:
-        errors[field] = [_("At most %(max)d characters.", max=limit)]
-    return value
+_text = validation.text
 
 
 def _whole(value, field, errors, *, minimum, maximum):

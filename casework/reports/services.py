@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from casework import clock, policy
+from casework import clock, policy, validation
 from casework.campaigns.models import Campaign
 from casework.cases.models import InspectionCase
 from casework.errors import GuardFailed, IllegalTrigger, Invalid, NotFound, StaleObject
@@ -202,15 +202,7 @@ def _count(value, field: str, errors: dict, *, required: bool) -> int | None:
     return value
 
 
-def _text(value, field: str, errors: dict, *, limit: int, required_msg: str | None = None):
-    value = (value if isinstance(value, str) else "").strip()
-    if not value:
-        if required_msg:
-            errors[field] = [required_msg]
-        return None
-    if len(value) > limit:
-        errors[field] = [_("At most %(max)d characters.", max=limit)]
-    return value
+_text = validation.text
 
 
 def validate_report(body, fields: dict | None, *, final: bool) -> tuple[str | None, dict, dict]:
