@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import Optional
 
-from casework import labels, policy, xlsx
+from casework import labels, parsing, policy, xlsx
 from casework.bulletins import services
 from casework.errors import Invalid
 from casework.reports.views import period_label
@@ -29,9 +29,7 @@ def _bulletin_helpers():
     return {"period_label": period_label}
 
 
-def _int_arg(name):
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+_int_arg = parsing.int_arg
 
 
 @bp.get("/")

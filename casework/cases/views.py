@@ -2,7 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import labels
+from casework import labels, parsing
 from casework.campaigns import services as campaign_services
 from casework.cases import mobilisation, services
 from casework.cases.forms import MobilisationForm
@@ -16,9 +16,7 @@ from workflows.diagram import render_svg
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 
-def _int_arg(name):
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+_int_arg = parsing.int_arg
 
 
 @bp.get("/")

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import labels, policy, xlsx
+from casework import labels, parsing, policy, xlsx
 from casework.complaints import forms, services, vocabulary
 from casework.errors import Invalid, NotFound
 from casework.extensions import csrf, limiter
@@ -36,9 +36,7 @@ class Posted:
     errors: dict = field(default_factory=dict)
 
 
-def _int_arg(name):
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+_int_arg = parsing.int_arg
 
 
 # --- officers' pages ----------------------------------------------------------------

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
+from casework import parsing
 from casework.cases.services import get_case
 from casework.errors import Invalid
 from casework.inspections import services
@@ -57,9 +58,7 @@ def _uuid(value) -> str | None:
         return None
 
 
-def _int(value) -> int | None:
-    value = str(value or "").strip()
-    return int(value) if value.isdigit() else None
+_int = parsing.whole
 
 
 def _files(form: FindingForm) -> list[tuple[str, object]]:

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import labels, policy
+from casework import labels, parsing, policy
 from casework.cases.services import get_case
 from casework.errors import Invalid
 from casework.orders import forms, services
@@ -28,9 +28,7 @@ def _new_key() -> str:
     return str(uuid.uuid4())
 
 
-def _int_arg(name):
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+_int_arg = parsing.int_arg
 
 
 @dataclass

@@ -3,13 +3,13 @@ oversight page, scheduling an interview, the interview page (record as held, can
 Each view parses its input, calls one service and renders or redirects; a refused form
 comes back with its messages and what was typed (422)."""
 
-from datetime import date, time
+from datetime import time
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import policy
+from casework import parsing, policy
 from casework.errors import Invalid
 from casework.oversight import services
 from casework.vocabulary import ACCOUNTABILITY_MEASURES
@@ -17,16 +17,8 @@ from casework.vocabulary import ACCOUNTABILITY_MEASURES
 bp = Blueprint("oversight", __name__, url_prefix="/oversight")
 
 
-def _int(value):
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
-
-
-def _date(value):
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
+_int = parsing.whole
+_date = parsing.day
 
 
 def _time(value):

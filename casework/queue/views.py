@@ -2,13 +2,12 @@
 item's page with the actions that answer it. Each view parses its input, calls one
 service and renders or redirects; a refused form comes back with its messages (422)."""
 
-from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import labels, policy
+from casework import labels, parsing, policy
 from casework.errors import Invalid
 from casework.queue import services
 from casework.vocabulary import QUEUE_KINDS
@@ -16,16 +15,8 @@ from casework.vocabulary import QUEUE_KINDS
 bp = Blueprint("queue", __name__, url_prefix="/queue")
 
 
-def _int(value):
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
-
-
-def _date(value):
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
+_int = parsing.whole
+_date = parsing.day
 
 
 def _filters() -> services.QueueFilters:

@@ -15,7 +15,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import labels, policy
+from casework import labels, parsing, policy
 from casework.errors import Invalid
 from casework.reports import forms, services
 from workflows import report as report_workflow
@@ -48,9 +48,7 @@ def _new_key() -> str:
     return str(uuid.uuid4())
 
 
-def _int_arg(name):
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+_int_arg = parsing.int_arg
 
 
 def _date_arg(name):
