@@ -3,13 +3,10 @@ headless Chromium at the tablet size, in zh_CN (screenshots in test-artifacts/sc
 
 import pytest
 import sqlalchemy as sa
-
-# The real-browser fixtures of tests/browser (its conftest only serves its own directory).
-from browser.conftest import browser, page, shot  # noqa: F401
-from browser.test_role_journeys import log_in, log_out
+from dashboard.report_scenario import END, START, build
 from playwright.sync_api import expect
-from report_scenario import END, START, build
 
+from browser.test_role_journeys import log_in, log_out
 from casework.cases.models import MobilisationRecord
 
 pytestmark = pytest.mark.browser
@@ -23,7 +20,7 @@ def drawn(tab, key) -> bool:
         " return !!(c && window.Chart.getChart(c) && c.width > 0); }", key)
 
 
-def test_coordinator_dashboard_and_report_on_a_tablet(page, shot, db, world):  # noqa: F811
+def test_coordinator_dashboard_and_report_on_a_tablet(page, shot, db, world):
     scenario = build(world, db)
     log_in(page, world.users["coordinator"])
     page.goto(f"/dashboard?campaign={scenario.campaign.id}&start={START}&end={END}")
@@ -49,7 +46,7 @@ def test_coordinator_dashboard_and_report_on_a_tablet(page, shot, db, world):  #
     expect(page.get_by_test_id("error-end")).to_contain_text("截止日期不能早于起始日期")
 
 
-def test_institution_dashboard_and_mobilisation_form(page, shot, db, world):  # noqa: F811
+def test_institution_dashboard_and_mobilisation_form(page, shot, db, world):
     scenario = build(world, db)
     log_in(page, world.users["institution"])
     page.goto(f"/dashboard?campaign={scenario.campaign.id}&start={START}&end={END}")
