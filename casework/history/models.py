@@ -20,6 +20,8 @@ class HistoryEvent(db.Model):
         one_of("object_type", OBJECT_TYPES),
         one_of("actor_role", (*ROLES, "system")),
         sa.Index("ix_history_event_object", "object_type", "object_id", "id"),
+        # The escalation queue counts events by kind (orders returned twice or more).
+        sa.Index("ix_history_event_trigger", "object_type", "trigger", "object_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
