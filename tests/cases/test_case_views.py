@@ -10,7 +10,8 @@ from casework.history.models import HistoryEvent
 
 def _events(db, case):
     return db.session.scalars(sa.select(HistoryEvent).where(
-        HistoryEvent.object_type == "case", HistoryEvent.object_id == case.id)).all()
+        HistoryEvent.object_type == "case", HistoryEvent.object_id == case.id)
+        .order_by(HistoryEvent.id)).all()
 
 
 def _token(client, case):

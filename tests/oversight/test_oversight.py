@@ -46,7 +46,8 @@ def events(kind, object_id):
     from casework.extensions import db
 
     return [e.trigger for e in db.session.scalars(sa.select(HistoryEvent).where(
-        HistoryEvent.object_type == kind, HistoryEvent.object_id == object_id))]
+        HistoryEvent.object_type == kind, HistoryEvent.object_id == object_id)
+        .order_by(HistoryEvent.id))]
 
 
 def test_raise_order_without_findings_only_when_allowed(escalated, users):
