@@ -122,6 +122,29 @@ def raise_order(case_id: int, *, actor, finding_ids: list[int], requirements: st
     policy.check("order_raise", actor, case)
     if (found := _first_with_key(RectificationOrder, request_key)):
         return found
+    try:
+        order = add_order(case, actor=actor, finding_ids=finding_ids,
+                          requirements=requirements, rule=rule, issuing_body=issuing_body,
+                          request_key=request_key, allow_no_findings=allow_no_findings)
+        db.session.commit()
+    except IntegrityError:
+        # The same request, retried while the first was still committing.
+        db.session.rollback()
+        if (found := _first_with_key(RectificationOrder, request_key)):
+            return found
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+    return order
+
+
+def add_order(case, *, actor, finding_ids: list[int], requirements: str | None, rule: dict,
+              issuing_body: str | None = None, request_key: str | None = None,
+              allow_no_findings: bool = False) -> RectificationOrder:
+    """Validate and add the order to the session without committing: for a caller that
+    commits it together with something else (an interview held with a follow-up order).
+    The caller has checked order_raise. Raises Invalid, GuardFailed as raise_order."""
     if case.state == "closed":
         raise GuardFailed([_("The case is closed; reopen it before issuing orders.")])
     errors: dict[str, list[str]] = {}
@@ -142,24 +165,13 @@ def raise_order(case_id: int, *, actor, finding_ids: list[int], requirements: st
         errors["deadline"] = [_("The deadline must be after today.")]
     if errors:
         raise Invalid(errors)
-    try:
-        order = RectificationOrder(
-            number=_next_number(today.year), case=case, requirements=requirements,
-            issuing_body=issuing_body, issued_on=today, issued_by_id=actor.id,
-            deadline=deadline.date, deadline_rule=rule,
-            deadline_provisional=deadline.provisional, request_key=request_key,
-            findings=chosen)
-        db.session.add(order)
-        db.session.commit()
-    except IntegrityError:
-        # The same request, retried while the first was still committing.
-        db.session.rollback()
-        if (found := _first_with_key(RectificationOrder, request_key)):
-            return found
-        raise
-    except BaseException:
-        db.session.rollback()
-        raise
+    order = RectificationOrder(
+        number=_next_number(today.year), case=case, requirements=requirements,
+        issuing_body=issuing_body, issued_on=today, issued_by_id=actor.id,
+        deadline=deadline.date, deadline_rule=rule,
+        deadline_provisional=deadline.provisional, request_key=request_key,
+        findings=chosen)
+    db.session.add(order)
     return order
 
 

@@ -12,7 +12,8 @@ issue a new one with a fresh deadline, naming the interview. So the old order is
 cancelled (reason: superseded after the interview) and the new one covers the same
 findings; the item leaves the queue because its order is no longer open. For the
 other items the follow-up order covers no finding: it carries the interview's
-requirements alone.
+requirements alone. The cancellation, the follow-up order and the interview held
+commit together or not at all.
 """
 
 from dataclasses import dataclass
@@ -241,21 +242,19 @@ def hold_interview(interview_id: int, *, actor, version: int | None, held_on: da
         db.session.rollback()
         raise Invalid(errors)
     when = held_on.isoformat()
-    db.session.rollback()   # release the lock: the order steps below commit on their own
-    follow_up_order = None
-    if follow_up:
-        finding_ids = []
-        if superseded is not None:
-            finding_ids = [f.id for f in superseded.findings]
-            binding.apply(superseded, "cancel", actor=actor, version=superseded.version,
-                          comment=_("Superseded by a follow-up order issued after the "
-                                    "interview of %(date)s.", date=when))
-        text = _("Follow-up to the interview of %(date)s.", date=when) + "\n" + requirements
-        follow_up_order = orders.raise_order(case.id, actor=actor, finding_ids=finding_ids,
-                                             requirements=text, rule=rule,
-                                             allow_no_findings=True)
-    interview = _locked_interview(interview_id, actor, version)
-    try:
+    finding_ids = [f.id for f in superseded.findings] if superseded is not None else []
+
+    def hold(_cancelled=None):
+        # Runs inside the cancellation's transaction when an order is superseded: the
+        # cancellation, the follow-up order and the interview held commit together.
+        follow_up_order = None
+        if follow_up:
+            db.session.flush()  # the superseded order's findings are free again
+            text = _("Follow-up to the interview of %(date)s.", date=when) + "\n" + requirements
+            follow_up_order = orders.add_order(case, actor=actor, finding_ids=finding_ids,
+                                               requirements=text, rule=rule,
+                                               allow_no_findings=True)
+            db.session.flush()
         interview.state = "held"
         interview.held_on = held_on
         interview.attendees = attendees
@@ -265,6 +264,14 @@ def hold_interview(interview_id: int, *, actor, version: int | None, held_on: da
                        data={"held_on": held_on, "follow_up_order":
                              follow_up_order.number if follow_up_order else None,
                              "superseded_order": superseded.number if superseded else None})
+
+    if superseded is not None:
+        binding.apply(superseded, "cancel", actor=actor, version=superseded.version,
+                      comment=_("Superseded by a follow-up order issued after the "
+                                "interview of %(date)s.", date=when), before_commit=hold)
+        return interview
+    try:
+        hold()
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -97,6 +97,33 @@ def test_interview_with_follow_up_supersedes_the_escalated_order(escalated, user
                                   reason="x")
 
 
+def test_a_failed_follow_up_leaves_the_order_and_the_interview_as_they_were(
+        escalated, users, db, monkeypatch):
+    """Cancellation, follow-up order and interview held commit together or not at all."""
+    from casework.orders import services as orders
+
+    coordinator = users["coordinator"]
+    key = f"order_escalated:{escalated.id}"
+    interview = services.schedule_interview(
+        actor=coordinator, institution_id=None, reason="逾期未整改",
+        scheduled_for=datetime(2022, 12, 12, 9), location="委机关会议室", queue_key=key)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the order store failed")
+
+    monkeypatch.setattr(orders, "add_order", broken)
+    with pytest.raises(RuntimeError):
+        services.hold_interview(
+            interview.id, actor=coordinator, version=interview.version,
+            held_on=date(2022, 12, 10), attendees="院长", minutes="责令限期整改",
+            follow_up=True, requirements="立即整改", working_days=10)
+    db.session.expire_all()
+    assert escalated.state == "escalated"
+    assert db.session.get(Interview, interview.id).state == "scheduled"
+    assert events("order", escalated.id) == []
+    assert key in {i.key for i in queue.compute_items(coordinator)}
+
+
 def test_interview_permissions(escalated, users, world):
     with pytest.raises(NotPermitted):
         services.schedule_interview(actor=users["viewer"], institution_id=world.hospital.id,
