@@ -6,6 +6,7 @@ commits both together; any failure rolls the session back (and the row's state w
 it: transitions has no rollback of its own) and nothing is written.
 """
 
+from contextlib import contextmanager
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -129,6 +130,38 @@ def apply_listed(row, trigger: str, listed: tuple[str, ...], *, actor, version: 
 
         raise Invalid({"comment": [_("At most %(max)d characters.", max=max_comment)]})
     return apply(row, trigger, actor=actor, version=version, comment=comment)
+
+
+@contextmanager
+def changing(model, row_id: int, *, version: int | None, check=None):
+    """Change a row outside its machine (a draft's commentary, a complaint's links, a
+    dispute's route) the way apply() changes state: under the row lock, only if the row
+    is still at the `version` the user read, committed when the block ends, rolled back
+    if it raises.
+
+        with binding.changing(Bulletin, bulletin_id, version=version) as locked:
+            locked.commentary = text
+
+    `check(locked)` runs first (it raises GuardFailed for a row in the wrong state).
+    Raises StaleObject for a missing or old version, or a concurrent write.
+    """
+    try:
+        locked = db.session.execute(
+            sa.select(model).where(model.id == row_id).with_for_update()
+            .execution_options(populate_existing=True)).scalar_one()
+        if check is not None:
+            check(locked)
+        if version is None or locked.version != version:
+            raise StaleObject(locked.state, locked.version)
+        yield locked
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        current = db.session.get(model, row_id)
+        raise StaleObject(current.state, current.version) from None
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def record(row, event_name: str, *, actor, comment: str | None = None,

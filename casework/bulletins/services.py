@@ -16,12 +16,11 @@ from flask_babel import format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from casework import labels, policy
 from casework.bulletins.models import Bulletin
 from casework.campaigns.models import Campaign
-from casework.errors import GuardFailed, Invalid, NotFound, StaleObject
+from casework.errors import GuardFailed, Invalid, NotFound
 from casework.extensions import db
 from casework.history.models import HistoryEvent
 from casework.history.services import history_of
@@ -457,24 +456,14 @@ def save_commentary(bulletin_id: int, *, actor, version: int | None,
     bulletin = get_bulletin(bulletin_id, actor)
     policy.check("bulletin_publish", actor, bulletin)
     commentary = _commentary(commentary)
-    try:
-        locked = db.session.execute(
-            sa.select(Bulletin).where(Bulletin.id == bulletin.id).with_for_update()
-            .execution_options(populate_existing=True)).scalar_one()
+
+    def still_draft(locked):
         if locked.state != "draft":
             raise GuardFailed([_("The bulletin is published; its commentary can no longer "
                                  "be changed.")])
-        if version is None or locked.version != version:
-            raise StaleObject(locked.state, locked.version)
+
+    with binding.changing(Bulletin, bulletin.id, version=version, check=still_draft) as locked:
         locked.commentary = commentary
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(Bulletin, bulletin_id)
-        raise StaleObject(current.state, current.version) from None
-    except BaseException:
-        db.session.rollback()
-        raise
     return locked
 
 
@@ -510,15 +499,13 @@ def recompute_figures(bulletin_id: int, *, actor, version: int | None) -> Bullet
 
     bulletin = get_bulletin(bulletin_id, actor)
     policy.check("bulletin_recompute", actor, bulletin)
-    try:
-        locked = db.session.execute(
-            sa.select(Bulletin).where(Bulletin.id == bulletin.id).with_for_update()
-            .execution_options(populate_existing=True)).scalar_one()
+
+    def still_draft(locked):
         if locked.state != "draft":
             raise GuardFailed([_("The bulletin is published; its figures can no longer "
                                  "be changed.")])
-        if version is None or locked.version != version:
-            raise StaleObject(locked.state, locked.version)
+
+    with binding.changing(Bulletin, bulletin.id, version=version, check=still_draft) as locked:
         old = _summary(locked.figures)
         locked.figures = sweeps.refigure(locked)
         locked.generated_at = clock.now()
@@ -526,14 +513,6 @@ def recompute_figures(bulletin_id: int, *, actor, version: int | None) -> Bullet
         binding.record(locked, "recomputed", actor=actor,
                        data={**{f"old_{k}": v for k, v in old.items()},
                              **{f"new_{k}": v for k, v in new.items()}})
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(Bulletin, bulletin_id)
-        raise StaleObject(current.state, current.version) from None
-    except BaseException:
-        db.session.rollback()
-        raise
     return locked
 
 

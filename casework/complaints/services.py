@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from casework import clock, policy, validation
 from casework.complaints import personal_data as pd
@@ -22,7 +21,7 @@ from casework.complaints.models import (
     Complaint,
     PersonalDataAccess,
 )
-from casework.errors import IllegalTrigger, Invalid, NotFound, StaleObject
+from casework.errors import IllegalTrigger, Invalid, NotFound
 from casework.extensions import db
 from casework.history.models import HistoryEvent
 from casework.history.services import history_of
@@ -546,33 +545,23 @@ def link_complaint(complaint_id: int, data: LinkInput, *, actor,
                 staff = StaffMember(institution_id=institution.id, **staff_values)
     if errors:
         raise Invalid(errors)
-    if version is None or complaint.version != version:
-        raise StaleObject(complaint.state, complaint.version)
-    old = {f: getattr(complaint, f) for f in LINK_FIELDS}
-    try:
+    with binding.changing(Complaint, complaint.id, version=version) as locked:
+        old = {f: getattr(locked, f) for f in LINK_FIELDS}
         if staff is not None and staff.id is None:
             db.session.add(staff)
             db.session.flush()
-        complaint.institution_id = institution.id if institution else None
-        complaint.case_id = case.id if case else None
-        complaint.finding_id = finding.id if finding else None
-        complaint.staff_id = staff.id if staff else None
-        new = {f: getattr(complaint, f) for f in LINK_FIELDS}
+        locked.institution_id = institution.id if institution else None
+        locked.case_id = case.id if case else None
+        locked.finding_id = finding.id if finding else None
+        locked.staff_id = staff.id if staff else None
+        new = {f: getattr(locked, f) for f in LINK_FIELDS}
         db.session.flush()
-        binding.record(complaint, "linked", actor=actor,
+        binding.record(locked, "linked", actor=actor,
                        data={**{f"old_{k}": v for k, v in old.items()},
                              **{f"new_{k}": v for k, v in new.items()}})
-        if complaint.state in ("concluded", "replied", "closed"):
-            db.session.expire(complaint, ["institution", "staff"])
-            points.award_for_complaint(complaint, actor)
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(Complaint, complaint_id)
-        raise StaleObject(current.state, current.version) from None
-    except BaseException:
-        db.session.rollback()
-        raise
+        if locked.state in ("concluded", "replied", "closed"):
+            db.session.expire(locked, ["institution", "staff"])
+            points.award_for_complaint(locked, actor)
     return complaint
 
 

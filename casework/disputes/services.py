@@ -14,12 +14,11 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from casework import clock, policy, validation
 from casework.cases.models import InspectionCase
 from casework.disputes.models import MedicalDispute
-from casework.errors import Invalid, NotFound, StaleObject
+from casework.errors import Invalid, NotFound
 from casework.extensions import db
 from casework.history.models import HistoryEvent
 from casework.history.services import history_of
@@ -337,15 +336,9 @@ def update_dispute(dispute_id: int, *, actor, version: int | None, route=None, s
     new = {"route": route, "status": status,
            "resolved_on": resolved_on if status != "open" else None,
            "amount": amount, "case_id": case_id}
-    try:
-        locked = db.session.execute(
-            sa.select(MedicalDispute).where(MedicalDispute.id == dispute.id).with_for_update()
-            .execution_options(populate_existing=True)).scalar_one()
-        if locked.version != version:
-            raise StaleObject(locked.status, locked.version)
+    with binding.changing(MedicalDispute, dispute.id, version=version) as locked:
         changed = {k: v for k, v in new.items() if getattr(locked, k) != v}
         if not changed:
-            db.session.rollback()
             return None
         data = {}
         for field, value in changed.items():
@@ -356,15 +349,7 @@ def update_dispute(dispute_id: int, *, actor, version: int | None, route=None, s
             setattr(locked, field, value)
         event = binding.record(locked, "changed", actor=actor, comment=comment, data=data)
         event.from_state = old_status
-        db.session.commit()
-        return event
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(MedicalDispute, dispute_id)
-        raise StaleObject(current.status, current.version) from None
-    except BaseException:
-        db.session.rollback()
-        raise
+    return event
 
 
 # --- demo data --------------------------------------------------------------------------
