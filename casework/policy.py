@@ -74,6 +74,12 @@ def campaign_view(user, campaign) -> bool:
 
 # --- cases ----------------------------------------------------------------------
 
+def case_list(user, _obj=None) -> bool:
+    """Open the case list (scoped by visible_institutions): officers, viewers and
+    institutions."""
+    return _role(user) in (*REGION_ROLES, "institution")
+
+
 def case_view(user, case) -> bool:
     return _role(user) in (*REGION_ROLES, "institution") and in_jurisdiction(user, case.institution)
 
@@ -131,6 +137,11 @@ def finding_amend(user, finding) -> bool:
 
 
 # --- rectification orders -------------------------------------------------------
+
+def order_list(user, _obj=None) -> bool:
+    """Open the order list (an institution's to-do list), scoped by visible_institutions."""
+    return _role(user) in (*REGION_ROLES, "institution")
+
 
 def order_view(user, order) -> bool:
     return case_view(user, order.case)
@@ -202,6 +213,12 @@ def attachment_view(user, attachment) -> bool:
 
 # --- progress reports and bulletins --------------------------------------------
 
+def report_list(user, _obj=None) -> bool:
+    """Open the progress-report list (scoped by visible_institutions): officers (the
+    inspectors read the reports of their cases), viewers and institutions."""
+    return _role(user) in (*REGION_ROLES, "institution")
+
+
 def report_view(user, report) -> bool:
     return case_view(user, report.case)
 
@@ -230,6 +247,12 @@ def bulletin_view(user, bulletin) -> bool:
     if role == "institution" and bulletin.state == "published":
         return campaign_view(user, bulletin.campaign)
     return False
+
+
+def bulletin_list(user, _obj=None) -> bool:
+    """Open the bulletin list (scoped by visible_bulletins): coordinators, viewers and
+    institutions (the published bulletins of their campaigns)."""
+    return _role(user) in ("coordinator", "viewer", "institution")
 
 
 def bulletin_publish(user, bulletin) -> bool:
@@ -264,6 +287,12 @@ def complaint_view(user, complaint) -> bool:
     if _role(user) not in REGION_ROLES:
         return False
     return _complaint_in_reach(user, complaint) or _complaint_handler(user, complaint)
+
+
+def complaint_list(user, _obj=None) -> bool:
+    """Open the complaint list (scoped by visible_complaints): officers and viewers; an
+    institution learns of complaints through the orders they lead to."""
+    return _role(user) in REGION_ROLES and user.region is not None
 
 
 def complaint_register(user, institution=None) -> bool:
@@ -442,6 +471,12 @@ def points_overview(user, _obj=None) -> bool:
     return _role(user) in REGION_ROLES and user.region is not None
 
 
+def points_list(user, _obj=None) -> bool:
+    """The points menu entry: the overview for officers and viewers, an institution's
+    own ledger for its users."""
+    return points_overview(user) or _role(user) == "institution"
+
+
 def points_award(user, institution) -> bool:
     """Award points by hand (to the institution or one of its staff): coordinators in
     jurisdiction."""
@@ -607,6 +642,19 @@ def visible_complaints(query, user, complaint_entity):
     if role in ("inspector", "coordinator"):
         reach = sa.or_(reach, complaint_entity.handler_id == user.id)
     return query.where(reach)
+
+
+def visible_bulletins(query, user, bulletin_entity, campaign_entity):
+    """Limit a bulletin query (joined with its campaign) to those the user may see (see
+    bulletin_view): coordinators and viewers those of the campaigns of their region,
+    institutions the published ones of their own campaigns."""
+    role = _role(user)
+    if role in ("coordinator", "viewer"):
+        return visible_campaigns(query, user, campaign_entity)
+    if role == "institution":
+        return visible_campaigns(query, user, campaign_entity).where(
+            bulletin_entity.state == "published")
+    return query.where(sa.false())
 
 
 def visible_campaigns(query, user, campaign_entity):

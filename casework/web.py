@@ -1,5 +1,6 @@
 """Request-wide behaviour: security headers, session idle timeout, template helpers."""
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from babel import Locale
@@ -97,41 +98,61 @@ def current_locale() -> str:
     return str(locale)
 
 
+@dataclass(frozen=True)
+class NavItem:
+    """One navigation entry: shown to whoever the policy allows `action`."""
+
+    endpoint: str
+    label: object                   # a lazy string
+    icon: str
+    action: str | None              # None: every signed-in user
+    primary_for: tuple[str, ...] = ("*",)   # roles that have it in the bar, not "More"
+    label_for: dict = field(default_factory=dict)   # {role: label} where it reads differently
+
+    def primary(self, role: str) -> bool:
+        return "*" in self.primary_for or role in self.primary_for
+
+
+# The menu in order. Who sees an entry is the policy's answer to its action, never a
+# role list of its own (tests/test_policy.py checks every action named here exists).
+NAVIGATION = (
+    NavItem("dashboard.index", _l("Dashboard"), "bi-speedometer2", None),
+    NavItem("campaigns.index", _l("Campaigns"), "bi-flag", None),
+    NavItem("cases.index", _l("Cases"), "bi-folder2-open", "case_list"),
+    # For an institution the order list is its to-do list (待办整改).
+    NavItem("orders.index", _l("Orders"), "bi-list-check", "order_list",
+            label_for={"institution": _l("To-do")}),
+    NavItem("queue.index", _l("Escalation queue"), "bi-exclamation-diamond", "queue_view",
+            primary_for=("coordinator",)),
+    NavItem("reports.index", _l("Progress reports"), "bi-journal-text", "report_list"),
+    NavItem("complaints.index", _l("Complaints"), "bi-chat-left-dots", "complaint_list",
+            primary_for=()),
+    NavItem("disputes.index", _l("Medical disputes"), "bi-clipboard2-pulse", "dispute_list",
+            primary_for=()),
+    NavItem("bulletins.index", _l("Bulletins"), "bi-megaphone", "bulletin_list",
+            primary_for=()),
+    NavItem("points.index", _l("Bad-conduct points"), "bi-clipboard-data", "points_list",
+            primary_for=()),
+    NavItem("users.index", _l("Users"), "bi-people", "users_manage"),
+    NavItem("workdays.index", _l("Working-day calendar"), "bi-calendar3", "workdays_view"),
+    NavItem("settings.edit", _l("Settings"), "bi-gear", "settings_update"),
+    NavItem("jobs.index", _l("Scheduled jobs"), "bi-clock-history", "jobs_view",
+            primary_for=("admin",)),
+)
+
+
 def nav_items() -> list[tuple[str, str, str, bool]]:
-    """Navigation for the current user: (endpoint, label, icon, primary).
+    """Navigation for the current user: (endpoint, label, icon, primary), the entries of
+    NAVIGATION the policy allows.
 
     Primary items sit in the bar, one tap away on a tablet; the others go under "More",
     so the bar fits 1024 px whatever the role.
     """
     role = current_user.role
-    items = [("dashboard.index", _l("Dashboard"), "bi-speedometer2", True),
-             ("campaigns.index", _l("Campaigns"), "bi-flag", True)]
-    if role in ("coordinator", "inspector", "viewer", "institution"):
-        items.append(("cases.index", _l("Cases"), "bi-folder2-open", True))
-        # For an institution the order list is its to-do list (待办整改).
-        items.append(("orders.index", _l("To-do") if role == "institution" else _l("Orders"),
-                      "bi-list-check", True))
-    if policy.allows("queue_view", current_user):
-        items.append(("queue.index", _l("Escalation queue"), "bi-exclamation-diamond",
-                      role == "coordinator"))
-    if role in ("institution", "coordinator", "viewer"):
-        items.append(("reports.index", _l("Progress reports"), "bi-journal-text", True))
-    if role in ("coordinator", "inspector", "viewer"):
-        items.append(("complaints.index", _l("Complaints"), "bi-chat-left-dots", False))
-    if role in ("coordinator", "inspector", "viewer", "institution"):
-        items.append(("disputes.index", _l("Medical disputes"), "bi-clipboard2-pulse", False))
-    # Institutions read the published bulletins of their campaigns.
-    if role in ("coordinator", "viewer", "institution"):
-        items.append(("bulletins.index", _l("Bulletins"), "bi-megaphone", False))
-    if role in ("coordinator", "inspector", "viewer", "institution"):
-        items.append(("points.index", _l("Bad-conduct points"), "bi-clipboard-data", False))
-    if role == "admin":
-        items.append(("users.index", _l("Users"), "bi-people", True))
-        items.append(("workdays.index", _l("Working-day calendar"), "bi-calendar3", True))
-        items.append(("settings.edit", _l("Settings"), "bi-gear", True))
-    if policy.allows("jobs_view", current_user):
-        items.append(("jobs.index", _l("Scheduled jobs"), "bi-clock-history", role == "admin"))
-    return items
+    return [(item.endpoint, item.label_for.get(role, item.label), item.icon,
+             item.primary(role))
+            for item in NAVIGATION
+            if item.action is None or policy.allows(item.action, current_user)]
 
 
 def unread_notifications() -> int:

@@ -290,3 +290,100 @@ def test_every_policy_function_has_a_caller(app):
     )
     assert unused == [], f"policy functions nobody calls: {unused}"
 
+
+
+# --- every action name used anywhere exists ------------------------------------------
+
+# allows("x", …), check("x", …), may("x", …) in code and templates, `require="x"` on the
+# detail pages, and the actions of the navigation table.
+ACTION_CALL = re.compile(r"""\b(?:allows|check|may)\(\s*["']([A-Za-z0-9_]+)["']""")
+ACTION_KEYWORD = re.compile(r"""\brequire=["']([A-Za-z0-9_]+)["']""")
+
+
+def _action_names_used(text: str) -> set[str]:
+    return set(ACTION_CALL.findall(text)) | set(ACTION_KEYWORD.findall(text))
+
+
+def _files_naming_actions():
+    for folder, pattern in (("casework", "*.py"), ("workflows", "*.py"),
+                            ("templates", "*.html")):
+        for path in (ROOT / folder).rglob(pattern):
+            if path != ROOT / "casework" / "policy.py":
+                yield path
+
+
+def test_every_action_name_used_anywhere_exists(app):
+    """A misspelt action name would silently deny (allows() answers False): every name
+    the code, the templates and the navigation ask about is a policy function."""
+    from casework.web import NAVIGATION
+
+    actions = set(_action_functions())
+    used = {}
+    for path in _files_naming_actions():
+        for name in _action_names_used(path.read_text(encoding="utf-8")):
+            used.setdefault(name, path.relative_to(ROOT).as_posix())
+    for item in NAVIGATION:
+        if item.action:
+            used.setdefault(item.action, f"NAVIGATION[{item.endpoint}]")
+    assert len(used) > 60, "the scan found too few action names to be reading the code"
+    unknown = {name: where for name, where in used.items() if name not in actions}
+    assert unknown == {}, f"action names with no policy function: {unknown}"
+
+
+def test_the_action_name_scan_catches_a_misspelling():
+    text = ('policy.allows("queue_veiw", user)\n{% if may("staff_manage", x) %}\n'
+            'policy.check( "order_verify", actor, order)\n_detail_page(1, require="cas_view")')
+    assert _action_names_used(text) == {"queue_veiw", "staff_manage", "order_verify",
+                                        "cas_view"}
+    assert "queue_veiw" not in _action_functions()
+
+
+# --- the navigation is what the policy allows ------------------------------------------
+
+NAV_EXPECTED = {
+    "coordinator": {"dashboard.index", "campaigns.index", "cases.index", "orders.index",
+                    "queue.index", "reports.index", "complaints.index", "disputes.index",
+                    "bulletins.index", "points.index", "jobs.index"},
+    # Inspectors read the progress reports of their cases: the menu shows them.
+    "inspector": {"dashboard.index", "campaigns.index", "cases.index", "orders.index",
+                  "reports.index", "complaints.index", "disputes.index", "points.index"},
+    "viewer": {"dashboard.index", "campaigns.index", "cases.index", "orders.index",
+               "queue.index", "reports.index", "complaints.index", "disputes.index",
+               "bulletins.index", "points.index"},
+    "institution": {"dashboard.index", "campaigns.index", "cases.index", "orders.index",
+                    "reports.index", "disputes.index", "bulletins.index", "points.index"},
+    "admin": {"dashboard.index", "campaigns.index", "users.index", "workdays.index",
+              "settings.edit", "jobs.index"},
+}
+
+
+@pytest.mark.parametrize("role", sorted(NAV_EXPECTED))
+def test_navigation_is_what_the_policy_allows(app, client, login, users, role):
+    from casework.web import NAVIGATION, nav_items
+
+    login.as_(role)
+    with app.test_request_context():
+        from flask_login import login_user
+
+        login_user(users[role])
+        items = nav_items()
+    endpoints = [endpoint for endpoint, _label, _icon, _primary in items]
+    assert set(endpoints) == NAV_EXPECTED[role]
+    # In the table's order, each entry exactly when its action is allowed.
+    assert endpoints == [i.endpoint for i in NAVIGATION if i.endpoint in endpoints]
+    for item in NAVIGATION:
+        if item.action:
+            assert (item.endpoint in endpoints) == policy.allows(item.action, users[role])
+    # Every entry the menu shows opens for the role.
+    for endpoint in endpoints:
+        with app.test_request_context():
+            from flask import url_for
+
+            path = url_for(endpoint)
+        assert client.get(path, follow_redirects=True).status_code == 200, path
+
+
+@pytest.mark.parametrize("path", ["/cases/", "/reports/", "/bulletins/"])
+def test_a_list_the_policy_refuses_is_forbidden_not_empty(client, login, path):
+    login.as_("admin")
+    assert client.get(path).status_code == 403

@@ -98,21 +98,15 @@ def get_bulletin(bulletin_id: int, actor) -> Bulletin:
 def list_bulletins(actor, *, page: int = 1, per_page: int = 50) -> Page:
     """Bulletins the actor may see, drafts first, then the latest period first.
 
-    The same rule as bulletin_view, as a query: coordinators and viewers see those of
-    the campaigns of their region; institutions the published ones of their campaigns.
+    The same rule as bulletin_view, as a query (policy.visible_bulletins). Raises
+    NotPermitted for a role without a bulletin list.
     """
     query = (sa.select(Bulletin).join(Campaign, Campaign.id == Bulletin.campaign_id)
              .options(joinedload(Bulletin.campaign))
              .order_by(sa.case((Bulletin.state == "draft", 0), else_=1),
                        Bulletin.period_start.desc(), Campaign.starts_on.desc(), Bulletin.id))
-    role = getattr(actor, "role", None)
-    if role in ("coordinator", "viewer"):
-        query = policy.visible_campaigns(query, actor, Campaign)
-    elif role == "institution":
-        query = policy.visible_campaigns(query, actor, Campaign).where(
-            Bulletin.state == "published")
-    else:
-        query = query.where(sa.false())
+    policy.check("bulletin_list", actor)
+    query = policy.visible_bulletins(query, actor, Bulletin, Campaign)
     return paginate(query, page=page, per_page=per_page)
 
 

@@ -28,7 +28,9 @@ class CaseFilters:
 
 
 def list_cases(actor, filters: CaseFilters, *, page: int = 1, per_page: int = 50) -> Page:
-    """Cases the actor may see, filtered, with institution, region and campaign loaded."""
+    """Cases the actor may see, filtered, with institution, region and campaign loaded.
+    Raises NotPermitted for a role without a case list, Invalid for a bad filter."""
+    policy.check("case_list", actor)
     query = (
         sa.select(InspectionCase)
         .join(InspectionCase.institution)

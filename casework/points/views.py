@@ -162,7 +162,9 @@ def rule_active(rule_id):
 @bp.get("/points/")
 @login_required
 def index():
-    if current_user.role == "institution":
+    if not policy.allows("points_overview", current_user) and policy.allows(
+            "points_list", current_user):
+        # An institution's users have one ledger to read: their own.
         return redirect(url_for("points.ledger", institution_id=current_user.institution_id))
     year = services.year_arg(request.args.get("year"))
     sort = request.args.get("sort") or "institution"

@@ -80,7 +80,9 @@ class ReportFilters:
 def list_reports(actor, filters: ReportFilters = ReportFilters(), *, page: int = 1,
                  per_page: int = 50) -> Page:
     """Reports the actor may see (an institution: its own), filtered; what needs the
-    actor first (see TODO_ORDER), then by due date. Raises Invalid for an unknown state."""
+    actor first (see TODO_ORDER), then by due date. Raises NotPermitted (a role without
+    a report list), Invalid for an unknown state."""
+    policy.check("report_list", actor)
     order = TODO_ORDER["institution" if actor.role == "institution" else "default"]
     priority = sa.case({s: i for i, s in enumerate(order)}, value=ProgressReport.state)
     query = (

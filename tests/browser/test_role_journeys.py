@@ -36,7 +36,8 @@ _DISPUTES = {"/disputes/": "Medical disputes"}
 NAV = {  # in the bar and under "More"
     "coordinator": {**_CASEWORK_NAV, **_QUEUE, **_REPORTS, **_COMPLAINTS, **_DISPUTES,
                     "/bulletins/": "Bulletins", **_POINTS, "/admin/jobs": "Scheduled jobs"},
-    "inspector": {**_CASEWORK_NAV, **_COMPLAINTS, **_DISPUTES, **_POINTS},
+    # Inspectors read the progress reports of their cases, so the menu offers them.
+    "inspector": {**_CASEWORK_NAV, **_REPORTS, **_COMPLAINTS, **_DISPUTES, **_POINTS},
     "viewer": {**_CASEWORK_NAV, **_QUEUE, **_REPORTS, **_COMPLAINTS, **_DISPUTES,
                "/bulletins/": "Bulletins", **_POINTS},
     "institution": {**_CASEWORK_NAV, "/orders/": "To-do", **_REPORTS, **_DISPUTES,
