@@ -4,8 +4,14 @@ Identifiers stay English in code, API and data (DESIGN.md); people read these. T
 Chinese wording follows the commission's own vocabulary (GLOSSARY.md).
 """
 
+from datetime import date
+
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _p
+
+from casework.periods import period_kind
 
 # States and triggers per workflow: the same English word means different things
 # (a case is 结案, an order 验收通过·已销号, a complaint 办结), hence message contexts.
@@ -279,3 +285,28 @@ TEMPLATE_FILTERS = {
     "cadence_label": cadence_label,
     "frequency_label": frequency_label,
 }
+
+
+# --- display helpers ----------------------------------------------------------------
+
+def period_label(start: date, end: date) -> str:
+    """"2021年第2季度" / "Q2 2021" for a calendar quarter (half-year, year likewise);
+    the dates otherwise."""
+    kind = period_kind(start, end)
+    if kind is None:
+        return f"{format_date(start)} – {format_date(end)}"
+    span, year, n = kind
+    if span == "quarter":
+        return _("Q%(quarter)d %(year)d", quarter=n, year=year)
+    if span == "half":
+        return _("H1 %(year)d", year=year) if n == 1 else _("H2 %(year)d", year=year)
+    return _("Year %(year)d", year=year)
+
+
+def localized(obj, field: str):
+    """`obj.<field>_en` for English users when it is filled, else the Chinese original."""
+    if str(get_locale()) == "en":
+        english = getattr(obj, f"{field}_en", None)
+        if english:
+            return english
+    return getattr(obj, field)

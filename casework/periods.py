@@ -142,3 +142,18 @@ def local_date(at: datetime, zone: tzinfo) -> date:
 def local_midnight(day: date, zone: tzinfo) -> datetime:
     """The instant `day` begins in `zone` (aware)."""
     return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def period_kind(start: date, end: date) -> tuple[str, int, int] | None:
+    """("quarter", year, n), ("half", year, n) or ("year", year, 1) when the period is
+    exactly that calendar span; None for any other period."""
+    if start.day != 1:
+        return None
+    for kind, months in (("quarter", 3), ("half", 6), ("year", 12)):
+        if (start.month - 1) % months:
+            continue
+        last = start.month + months - 1
+        following = date(start.year + (last == 12), last % 12 + 1, 1)
+        if (following - end).days == 1:
+            return kind, start.year, (start.month - 1) // months + 1
+    return None

@@ -77,7 +77,7 @@ def init_app(app):
 
     register_error_handlers(app)
     app.jinja_env.filters.update(labels.TEMPLATE_FILTERS)
-    app.jinja_env.filters["loc"] = localized
+    app.jinja_env.filters["loc"] = labels.localized
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""
     )
@@ -165,12 +165,3 @@ def unread_notifications() -> int:
 
         g.unread_notifications = unread_count(current_user)
     return g.unread_notifications
-
-
-def localized(obj, field: str):
-    """`obj.<field>_en` for English users when it is filled, else the Chinese original."""
-    if str(get_locale()) == "en":
-        english = getattr(obj, f"{field}_en", None)
-        if english:
-            return english
-    return getattr(obj, field)

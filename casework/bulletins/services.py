@@ -415,13 +415,13 @@ def _threshold_text(threshold: dict) -> str:
 
 
 def _period_text(bulletin) -> str:
-    from casework.reports.views import period_label
+    from casework.labels import period_label
 
     return str(period_label(bulletin.period_start, bulletin.period_end))
 
 
 def _localized_title(campaign) -> str:
-    from casework.web import localized
+    from casework.labels import localized
 
     return localized(campaign, "title")
 

@@ -12,7 +12,7 @@ from wtforms.validators import Optional
 from casework import labels, parsing, policy, xlsx
 from casework.bulletins import services
 from casework.errors import Invalid
-from casework.reports.views import period_label
+from casework.labels import period_label
 
 bp = Blueprint("bulletins", __name__, url_prefix="/bulletins")
 

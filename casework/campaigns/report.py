@@ -33,11 +33,11 @@ from casework.errors import Invalid
 from casework.extensions import db
 from casework.inspections.models import Finding, Inspection
 from casework.institutions.models import Institution
+from casework.labels import localized
 from casework.orders.models import RectificationOrder, order_finding
 from casework.oversight.models import AccountabilityRecord, Interview
 from casework.points.models import PointsEntry
 from casework.vocabulary import DISPUTE_ROUTES
-from casework.web import localized
 
 ROUTE_LABELS = {
     "negotiation": _l("Negotiation"),

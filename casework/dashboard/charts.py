@@ -22,7 +22,7 @@ from casework.errors import NotFound
 from casework.extensions import db
 from casework.inspections.models import Finding, Inspection
 from casework.institutions.models import Institution
-from casework.web import localized
+from casework.labels import localized
 
 TOP_N = 10
 

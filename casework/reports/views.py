@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -23,24 +22,10 @@ from workflows import report as report_workflow
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-def period_label(start: date, end: date) -> str:
-    """"2021年第2季度" / "Q2 2021" for a calendar quarter (half-year, year likewise);
-    the dates otherwise."""
-    kind = services.period_kind(start, end)
-    if kind is None:
-        return f"{format_date(start)} – {format_date(end)}"
-    span, year, n = kind
-    if span == "quarter":
-        return _("Q%(quarter)d %(year)d", quarter=n, year=year)
-    if span == "half":
-        return _("H1 %(year)d", year=year) if n == 1 else _("H2 %(year)d", year=year)
-    return _("Year %(year)d", year=year)
-
-
 @bp.app_context_processor
 def _report_helpers():
     # The case page includes reports/_case_section.html and needs the same words.
-    return {"period_label": period_label, "report_field_labels": forms.FIELD_LABELS}
+    return {"period_label": labels.period_label, "report_field_labels": forms.FIELD_LABELS}
 
 
 def _new_key() -> str:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 from sample_files import PDF_BYTES, png_bytes  # noqa: F401  (re-exported)
 
-from casework import policy
+from casework import periods, policy
 from casework.errors import (
     GuardFailed,
     IllegalTrigger,
@@ -424,7 +424,7 @@ def test_coordinator_list_filters_by_campaign_state_and_period(world, db, users,
     (date(2021, 2, 1), date(2021, 4, 30), None),
 ])
 def test_period_kind(start, end, expected):
-    assert services.period_kind(start, end) == expected
+    assert periods.period_kind(start, end) == expected
 
 
 @pytest.mark.parametrize("same_key", [True, False])
