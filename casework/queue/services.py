@@ -35,6 +35,7 @@ from casework.queue.models import QueueClaim
 from casework.reports.models import ProgressReport
 from casework.users.models import User
 from casework.vocabulary import QUEUE_KINDS
+from workflows import case as case_workflow
 from workflows import order as order_workflow
 
 ORDER_KINDS = ("order_escalated", "order_overdue", "order_returned_twice")
@@ -102,16 +103,45 @@ def _day(value) -> date:
     return value
 
 
-def _last_event_at(trigger: str | None = None, to_state: str | None = None, object_type="order",
-                   object_id=None):
-    """Correlated subquery: when the object last had this event (the database's work)."""
-    query = sa.select(sa.func.max(HistoryEvent.at)).where(
-        HistoryEvent.object_type == object_type, HistoryEvent.object_id == object_id)
-    if trigger:
-        query = query.where(HistoryEvent.trigger == trigger)
-    if to_state:
-        query = query.where(HistoryEvent.to_state == to_state)
-    return query.scalar_subquery()
+def _transitions(machine, trigger=None, dest=None):
+    return [t for t in machine.TRANSITIONS
+            if (trigger is None or t["trigger"] == trigger) and (dest is None or t["dest"] == dest)]
+
+
+def _dest(machine, trigger: str) -> str:
+    """The state `trigger` leads to in the machine (its one destination)."""
+    (state,) = {t["dest"] for t in _transitions(machine, trigger) if t["dest"]}
+    return state
+
+
+def _sources(machine, trigger: str) -> tuple[str, ...]:
+    """The states `trigger` leaves from."""
+    states = []
+    for t in _transitions(machine, trigger):
+        states += [t["source"]] if isinstance(t["source"], str) else t["source"]
+    return tuple(dict.fromkeys(states))
+
+
+def _triggers_into(machine, state: str) -> tuple[str, ...]:
+    """The triggers that lead into `state`."""
+    return tuple(dict.fromkeys(t["trigger"] for t in _transitions(machine, dest=state)))
+
+
+def _last_event(object_type: str, triggers, object_ids):
+    """When each object of the SELECT `object_ids` last had one of `triggers`: a grouped
+    subquery (object_id, at), read from ix_history_event_trigger_at alone."""
+    return (sa.select(HistoryEvent.object_id, sa.func.max(HistoryEvent.at).label("at"))
+            .where(HistoryEvent.object_type == object_type,
+                   HistoryEvent.trigger.in_(triggers), HistoryEvent.object_id.in_(object_ids))
+            .group_by(HistoryEvent.object_id).subquery())
+
+
+def _pending_extensions(order_ids):
+    """The pending extension request of each order of the SELECT `order_ids`."""
+    return (sa.select(ExtensionRequest.order_id, sa.func.min(ExtensionRequest.id).label("id"))
+            .where(ExtensionRequest.status == "pending",
+                   ExtensionRequest.order_id.in_(order_ids))
+            .group_by(ExtensionRequest.order_id).subquery())
 
 
 class _Scope:
@@ -151,17 +181,17 @@ def _item(kind, key, since, place, **kw) -> QueueItem:
 
 def _orders(scope: _Scope, kinds, today) -> list[QueueItem]:
     items = []
-    pending = (sa.select(sa.func.min(ExtensionRequest.id))
-               .where(ExtensionRequest.order_id == RectificationOrder.id,
-                      ExtensionRequest.status == "pending").scalar_subquery())
+    pending = _pending_extensions(sa.select(RectificationOrder.id).where(
+        RectificationOrder.state.in_(order_workflow.OPEN_STATES)))
     columns = (RectificationOrder.id, RectificationOrder.number, RectificationOrder.state,
                RectificationOrder.version, RectificationOrder.deadline, InspectionCase.id,
-               Campaign.id, Campaign.title, pending, InspectionCase.state,
+               Campaign.id, Campaign.title, pending.c.id, InspectionCase.state,
                InspectionCase.version)
     base = (sa.select(*columns, *_PLACE)
             .join(InspectionCase, InspectionCase.id == RectificationOrder.case_id)
             .join(Campaign, Campaign.id == InspectionCase.campaign_id)
-            .join(Institution, Institution.id == InspectionCase.institution_id))
+            .join(Institution, Institution.id == InspectionCase.institution_id)
+            .outerjoin(pending, pending.c.order_id == RectificationOrder.id))
 
     def make(kind, key, since, row, reason):
         (oid, number, state, version, _deadline, case_id, camp_id, camp_title, ext,
@@ -176,8 +206,13 @@ def _orders(scope: _Scope, kinds, today) -> list[QueueItem]:
 
     wanted = [k for k in ("order_escalated", "order_overdue") if k in kinds]
     if wanted:
-        escalated_at = _last_event_at(to_state="escalated", object_id=RectificationOrder.id)
-        query = scope.apply(base.add_columns(escalated_at)
+        escalated = _dest(order_workflow, "escalate")
+        escalated_at = _last_event("order", _triggers_into(order_workflow, escalated),
+                                   sa.select(RectificationOrder.id)
+                                   .where(RectificationOrder.state == escalated))
+        query = scope.apply(base.add_columns(escalated_at.c.at)
+                            .outerjoin(escalated_at,
+                                       escalated_at.c.object_id == RectificationOrder.id)
                             .where(RectificationOrder.state.in_(
                                 [k.removeprefix("order_") for k in wanted])), InspectionCase)
         for row in db.session.execute(query):
@@ -247,10 +282,13 @@ def _cases(scope: _Scope, kinds, today) -> list[QueueItem]:
                      link=("cases.detail", {"case_id": case_id}), today=today)
 
     if "case_tackling" in kinds:
-        designated = _last_event_at(trigger="designate_tackling", object_type="case",
-                                    object_id=InspectionCase.id)
-        query = scope.apply(base(designated, InspectionCase.opened_at)
-                            .where(InspectionCase.state == "tackling"), InspectionCase)
+        tackling = _dest(case_workflow, "designate_tackling")
+        designated = _last_event("case", _triggers_into(case_workflow, tackling),
+                                 sa.select(InspectionCase.id)
+                                 .where(InspectionCase.state == tackling))
+        query = scope.apply(base(designated.c.at, InspectionCase.opened_at)
+                            .outerjoin(designated, designated.c.object_id == InspectionCase.id)
+                            .where(InspectionCase.state == tackling), InspectionCase)
         for row in db.session.execute(query):
             items.append(make("case_tackling", row[11] or row[12], row,
                               _("Designated for tackling: needs follow-up until released.")))
