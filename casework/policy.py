@@ -515,8 +515,11 @@ def queue_view(user, _obj=None) -> bool:
     return _role(user) in ("coordinator", "viewer") and user.region is not None
 
 
-def queue_claim(user, item) -> bool:
-    """Claim, assign or unassign a queue item: the coordinators whose region holds it."""
+def queue_claim(user, item=None) -> bool:
+    """Claim, assign or unassign a queue item: the coordinators whose region holds it.
+    Without an item: whether the user claims on their queue at all (the page's controls)."""
+    if item is None:
+        return _role(user) == "coordinator" and user.region is not None
     return _role(user) == "coordinator" and _queue_reach(user, item)
 
 

@@ -4,24 +4,25 @@ Items are computed from their sources on every call, never stored, so an item le
 the queue the moment its cause is gone (the order verified, the report accepted, the
 case released...). Only who works an item is stored (QueueClaim, by item key).
 
-Each kind is one query (a join of its source with the institution and its region,
-filtered by the actor's region subtree in SQL), plus one for claims, one for the held
-interviews and accountability records that answer institution items, and the settings:
-a constant number of queries however many items there are.
+The database computes the queue: one SELECT per kind (its source joined with the
+institution and its region, filtered by the actor's region subtree and the filters),
+all with the same columns, in a UNION ALL; left-joined to the claims for the owner;
+filtered by owner, sorted and paged in SQL; counted by a COUNT over the same union.
+A page is two statements (count and rows) whatever the number of items; the badge one;
+an item by key one, restricted to the key's source rows.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 
 from casework import clock, policy
 from casework.bulletins.models import Bulletin
 from casework.campaigns.models import Campaign, CampaignPhase
 from casework.cases.models import InspectionCase, MobilisationRecord
+from casework.dbtypes import add_days, local_date
 from casework.errors import Invalid, NotFound, NotPermitted, StaleObject
 from casework.extensions import db
 from casework.history.models import HistoryEvent
@@ -29,13 +30,14 @@ from casework.institutions.models import Institution, Region
 from casework.orders.models import ExtensionRequest, RectificationOrder
 from casework.oversight.models import AccountabilityRecord, Interview
 from casework.pagination import Page
-from casework.points.models import PointsEntry
-from casework.points.thresholds import over_threshold
+from casework.points.thresholds import over_threshold_subquery
 from casework.queue.models import QueueClaim
 from casework.reports.models import ProgressReport
 from casework.users.models import User
 from casework.vocabulary import QUEUE_KINDS
+from workflows import case as case_workflow
 from workflows import order as order_workflow
+from workflows import report as report_workflow
 
 ORDER_KINDS = ("order_escalated", "order_overdue", "order_returned_twice")
 CASE_KINDS = ("case_tackling", "case_blocked", "case_no_mobilisation_record")
@@ -44,6 +46,8 @@ SORTS = ("age", "kind", "institution")
 OWNERS = ("mine", "unassigned", "anyone")
 # The phases whose start ends concentrated rectification (see campaigns/phases.py).
 CONSOLIDATION_KINDS = ("consolidation", "evaluation")
+# An interview in this state answers the institution item it is linked to.
+INTERVIEW_HELD = "held"
 
 
 @dataclass
@@ -96,28 +100,106 @@ class QueueFilters:
     sort: str = "age"
 
 
-def _day(value) -> date:
-    if isinstance(value, datetime):
-        return value.astimezone(clock.zone()).date() if value.tzinfo else value.date()
-    return value
+# --- the source states, from the machines' definitions ------------------------------------
+
+def _transitions(machine, trigger=None, dest=None):
+    return [t for t in machine.TRANSITIONS
+            if (trigger is None or t["trigger"] == trigger) and (dest is None or t["dest"] == dest)]
 
 
-def _last_event_at(trigger: str | None = None, to_state: str | None = None, object_type="order",
-                   object_id=None):
-    """Correlated subquery: when the object last had this event (the database's work)."""
-    query = sa.select(sa.func.max(HistoryEvent.at)).where(
-        HistoryEvent.object_type == object_type, HistoryEvent.object_id == object_id)
-    if trigger:
-        query = query.where(HistoryEvent.trigger == trigger)
-    if to_state:
-        query = query.where(HistoryEvent.to_state == to_state)
-    return query.scalar_subquery()
+def _dest(machine, trigger: str) -> str:
+    """The state `trigger` leads to in the machine (its one destination)."""
+    (state,) = {t["dest"] for t in _transitions(machine, trigger) if t["dest"]}
+    return state
+
+
+def _sources(machine, trigger: str) -> tuple[str, ...]:
+    """The states `trigger` leaves from."""
+    states = []
+    for t in _transitions(machine, trigger):
+        states += [t["source"]] if isinstance(t["source"], str) else t["source"]
+    return tuple(dict.fromkeys(states))
+
+
+def _triggers_into(machine, state: str) -> tuple[str, ...]:
+    """The triggers that lead into `state`."""
+    return tuple(dict.fromkeys(t["trigger"] for t in _transitions(machine, dest=state)))
+
+
+ORDER_ESCALATED = _dest(order_workflow, "escalate")
+ORDER_OVERDUE = _dest(order_workflow, "mark_overdue")
+ORDER_RETURNED = _dest(order_workflow, "return")
+REPORT_OVERDUE = _dest(report_workflow, "mark_overdue")
+CASE_TACKLING = _dest(case_workflow, "designate_tackling")
+# A case still here once consolidation began: the scheduler's start_consolidation refused.
+CASE_BLOCKED_STATES = _sources(case_workflow, "start_consolidation")
+
+
+def _last_event(object_type: str, triggers, object_ids):
+    """When each object of the SELECT `object_ids` last had one of `triggers`: a grouped
+    subquery (object_id, at), read from ix_history_event_trigger_at alone."""
+    return (sa.select(HistoryEvent.object_id, sa.func.max(HistoryEvent.at).label("at"))
+            .where(HistoryEvent.object_type == object_type,
+                   HistoryEvent.trigger.in_(triggers), HistoryEvent.object_id.in_(object_ids))
+            .group_by(HistoryEvent.object_id).subquery())
+
+
+def _pending_extensions(order_ids):
+    """The pending extension request of each order of the SELECT `order_ids`."""
+    return (sa.select(ExtensionRequest.order_id, sa.func.min(ExtensionRequest.id).label("id"))
+            .where(ExtensionRequest.status == "pending",
+                   ExtensionRequest.order_id.in_(order_ids))
+            .group_by(ExtensionRequest.order_id).subquery())
+
+
+# --- one SELECT per kind, all with these columns -------------------------------------------
+
+COLUMNS = {
+    "key": sa.String, "kind": sa.String, "kind_order": sa.Integer, "since": sa.Date,
+    "institution_id": sa.Integer, "institution_name": sa.String,
+    "institution_name_en": sa.String, "region_id": sa.Integer, "region_path": sa.String,
+    "region_name": sa.String, "campaign_id": sa.Integer, "campaign_title": sa.String,
+    "label": sa.String, "order_id": sa.Integer, "case_id": sa.Integer,
+    "report_id": sa.Integer, "bulletin_id": sa.Integer, "order_state": sa.String,
+    "order_version": sa.Integer, "case_state": sa.String, "case_version": sa.Integer,
+    "extension_id": sa.Integer,
+    # The reason's parameters: a date (deadline, due date, phase start or end), a period,
+    # two counts and two thresholds.
+    "day": sa.Date, "period_start": sa.Date, "period_end": sa.Date,
+    "count_a": sa.Integer, "count_b": sa.Integer, "limit_a": sa.Integer,
+    "limit_b": sa.Integer,
+}
+_KIND_ORDER = {k: n for n, k in enumerate(QUEUE_KINDS)}
+
+
+def _key(kind: str, *parts):
+    """The item key in SQL: "kind:part[:part]"."""
+    key = sa.cast(sa.literal(f"{kind}:"), sa.String)
+    for n, part in enumerate(parts):
+        key = (key + ":" if n else key) + sa.cast(part, sa.String)
+    return key
+
+
+def _select(kind: str, key, since, **values):
+    """A kind's SELECT with every queue column in order (typed NULL where it has none)."""
+    values = {"key": key, "since": since, **values,
+              "kind": sa.cast(sa.literal(kind), sa.String),
+              "kind_order": sa.cast(sa.literal(_KIND_ORDER[kind]), sa.Integer)}
+    place = {"institution_id": Institution.id, "institution_name": Institution.name,
+             "institution_name_en": Institution.name_en, "region_id": Region.id,
+             "region_path": Region.path, "region_name": Region.name}
+    columns = []
+    for name, type_ in COLUMNS.items():
+        value = values.get(name, place.get(name))
+        value = sa.cast(sa.null(), type_) if value is None else sa.type_coerce(value, type_)
+        columns.append(value.label(name))
+    return sa.select(*columns)
 
 
 class _Scope:
-    """The region subtree and filters every source query is limited to."""
+    """The region subtree, filters and keys every kind's SELECT is limited to."""
 
-    def __init__(self, actor, filters: QueueFilters):
+    def __init__(self, actor, filters: QueueFilters, keys=None):
         if not policy.allows("queue_view", actor):
             raise NotPermitted()
         self.path = actor.region.path
@@ -127,257 +209,357 @@ class _Scope:
             self.path = (region.path if region is not None
                          and region.path.startswith(actor.region.path) else "/none/")
         self.filters = filters
+        self.today = clock.today()
+        self.zone = clock.zone().key
+        # {kind: [source ids]} when only some items are wanted (by key), else None.
+        self.ids = None
+        if keys is not None:
+            self.ids = {}
+            for key in keys:
+                kind, source_id = _parse_key(key)
+                self.ids.setdefault(kind, []).append(source_id)
 
-    def apply(self, query, case_entity=None):
+    def kinds(self) -> tuple[str, ...]:
+        kinds = (self.filters.kind,) if self.filters.kind else QUEUE_KINDS
+        if self.ids is not None:
+            kinds = tuple(k for k in kinds if k in self.ids)
+        if self.filters.campaign_id:        # points items belong to no campaign
+            kinds = tuple(k for k in kinds if k != "institution_points")
+        return kinds
+
+    def apply(self, query, kind, source_id, campaign_id=None):
         query = (query.join(Region, Region.id == Institution.region_id)
                  .where(Region.path.startswith(self.path, autoescape=True)))
         if self.filters.institution_id:
             query = query.where(Institution.id == self.filters.institution_id)
-        if self.filters.campaign_id and case_entity is not None:
-            query = query.where(case_entity.campaign_id == self.filters.campaign_id)
+        if self.filters.campaign_id and campaign_id is not None:
+            query = query.where(campaign_id == self.filters.campaign_id)
+        if self.ids is not None:
+            query = query.where(source_id.in_(self.ids[kind]))
         return query
 
-
-_PLACE = (Institution.id, Institution.name, Institution.name_en, Region.id, Region.path,
-          Region.name)
-
-
-def _item(kind, key, since, place, **kw) -> QueueItem:
-    inst_id, name, name_en, region_id, path, region_name = place
-    return QueueItem(key=key, kind=kind, since=_day(since), institution_id=inst_id,
-                     institution_name=name, institution_name_en=name_en, region_id=region_id,
-                     region_path=path, region_name=region_name, **kw)
+    def local(self, at):
+        """The local date of a UTC timestamp column."""
+        return local_date(at, self.zone)
 
 
-def _orders(scope: _Scope, kinds, today) -> list[QueueItem]:
-    items = []
-    pending = (sa.select(sa.func.min(ExtensionRequest.id))
-               .where(ExtensionRequest.order_id == RectificationOrder.id,
-                      ExtensionRequest.status == "pending").scalar_subquery())
-    columns = (RectificationOrder.id, RectificationOrder.number, RectificationOrder.state,
-               RectificationOrder.version, RectificationOrder.deadline, InspectionCase.id,
-               Campaign.id, Campaign.title, pending, InspectionCase.state,
-               InspectionCase.version)
-    base = (sa.select(*columns, *_PLACE)
-            .join(InspectionCase, InspectionCase.id == RectificationOrder.case_id)
-            .join(Campaign, Campaign.id == InspectionCase.campaign_id)
-            .join(Institution, Institution.id == InspectionCase.institution_id))
+def _parse_key(key: str) -> tuple[str, int]:
+    """A key's kind and the id of its source row (order, report, case, institution,
+    bulletin); NotFound when it is no queue key."""
+    kind, _sep, rest = (key or "").partition(":")
+    head = rest.split(":", 1)[0]
+    if kind not in QUEUE_KINDS or not head.isdigit() or len(head) > 18:
+        raise NotFound()
+    return kind, int(head)
 
-    def make(kind, key, since, row, reason):
-        (oid, number, state, version, _deadline, case_id, camp_id, camp_title, ext,
-         case_state, case_version) = row[:11]
-        # The order's case too: a coordinator may designate it for tackling from here.
-        return _item(kind, key, since, row[11:17], campaign_id=camp_id,
-                     campaign_title=camp_title, reason=reason,
-                     link=("orders.detail", {"order_id": oid}), label=number, order_id=oid,
-                     order_state=state, order_version=version, extension_id=ext,
-                     case_id=case_id, case_state=case_state, case_version=case_version,
-                     today=today)
 
-    wanted = [k for k in ("order_escalated", "order_overdue") if k in kinds]
-    if wanted:
-        escalated_at = _last_event_at(to_state="escalated", object_id=RectificationOrder.id)
-        query = scope.apply(base.add_columns(escalated_at)
-                            .where(RectificationOrder.state.in_(
-                                [k.removeprefix("order_") for k in wanted])), InspectionCase)
-        for row in db.session.execute(query):
-            state, deadline = row[2], row[4]
-            if state == "escalated":
-                since = row[-1] or deadline
-                reason = _("Order %(number)s escalated (deadline %(deadline)s).",
-                           number=row[1], deadline=deadline.isoformat())
-            else:
-                since = deadline + timedelta(days=1)
-                reason = _("Order %(number)s overdue since %(deadline)s.",
-                           number=row[1], deadline=deadline.isoformat())
-            items.append(make(f"order_{state}", f"order_{state}:{row[0]}", since, row, reason))
+def _order_selects(scope: _Scope, kinds) -> list:
+    selects = []
+    open_ids = sa.select(RectificationOrder.id).where(
+        RectificationOrder.state.in_(order_workflow.OPEN_STATES))
+    pending = _pending_extensions(open_ids)
+
+    def order_select(kind, key, since, states, *joins, **values):
+        query = _select(
+            kind, key, since, campaign_id=Campaign.id, campaign_title=Campaign.title,
+            label=RectificationOrder.number, order_id=RectificationOrder.id,
+            order_state=RectificationOrder.state, order_version=RectificationOrder.version,
+            # The order's case too: a coordinator may designate it for tackling from here.
+            case_id=InspectionCase.id, case_state=InspectionCase.state,
+            case_version=InspectionCase.version, extension_id=pending.c.id,
+            day=RectificationOrder.deadline, **values,
+        ).select_from(RectificationOrder)
+        for target, on, outer in joins:
+            query = query.join(target, on, isouter=outer)
+        query = (query.join(InspectionCase, InspectionCase.id == RectificationOrder.case_id)
+                 .join(Campaign, Campaign.id == InspectionCase.campaign_id)
+                 .join(Institution, Institution.id == InspectionCase.institution_id)
+                 .outerjoin(pending, pending.c.order_id == RectificationOrder.id)
+                 .where(RectificationOrder.state.in_(states)))
+        return scope.apply(query, kind, RectificationOrder.id, InspectionCase.campaign_id)
+
+    if "order_escalated" in kinds:
+        escalated = _last_event("order", _triggers_into(order_workflow, ORDER_ESCALATED),
+                                sa.select(RectificationOrder.id)
+                                .where(RectificationOrder.state == ORDER_ESCALATED))
+        selects.append(order_select(
+            "order_escalated", _key("order_escalated", RectificationOrder.id),
+            sa.func.coalesce(scope.local(escalated.c.at), RectificationOrder.deadline),
+            (ORDER_ESCALATED,),
+            (escalated, escalated.c.object_id == RectificationOrder.id, True)))
+    if "order_overdue" in kinds:
+        selects.append(order_select(
+            "order_overdue", _key("order_overdue", RectificationOrder.id),
+            add_days(RectificationOrder.deadline, 1), (ORDER_OVERDUE,)))
     if "order_returned_twice" in kinds:
-        returns = (sa.select(HistoryEvent.object_id.label("order_id"),
-                             sa.func.count().label("n"), sa.func.max(HistoryEvent.at).label("at"))
-                   .where(HistoryEvent.object_type == "order", HistoryEvent.trigger == "return")
+        returns = (sa.select(HistoryEvent.object_id, sa.func.count().label("n"),
+                             sa.func.max(HistoryEvent.at).label("at"))
+                   .where(HistoryEvent.object_type == "order",
+                          HistoryEvent.trigger.in_(
+                              _triggers_into(order_workflow, ORDER_RETURNED)),
+                          HistoryEvent.object_id.in_(open_ids))
                    .group_by(HistoryEvent.object_id).having(sa.func.count() >= 2).subquery())
-        query = scope.apply(base.add_columns(returns.c.n, returns.c.at)
-                            .join(returns, returns.c.order_id == RectificationOrder.id)
-                            .where(RectificationOrder.state.in_(order_workflow.OPEN_STATES)),
-                            InspectionCase)
-        for row in db.session.execute(query):
-            reason = _("Order %(number)s returned %(n)d times.", number=row[1], n=row[-2])
-            items.append(make("order_returned_twice", f"order_returned_twice:{row[0]}",
-                              row[-1], row, reason))
-    return items
+        selects.append(order_select(
+            "order_returned_twice", _key("order_returned_twice", RectificationOrder.id),
+            scope.local(returns.c.at), order_workflow.OPEN_STATES,
+            (returns, returns.c.object_id == RectificationOrder.id, False),
+            count_a=returns.c.n))
+    return selects
 
 
-def _reports(scope: _Scope, today) -> list[QueueItem]:
-    query = scope.apply(
-        sa.select(ProgressReport.id, ProgressReport.due_on, ProgressReport.period_start,
-                  ProgressReport.period_end, InspectionCase.id, Campaign.id, Campaign.title,
-                  *_PLACE)
-        .join(InspectionCase, InspectionCase.id == ProgressReport.case_id)
-        .join(Campaign, Campaign.id == InspectionCase.campaign_id)
-        .join(Institution, Institution.id == InspectionCase.institution_id)
-        .where(ProgressReport.state == "overdue"), InspectionCase)
-    items = []
-    for row in db.session.execute(query):
-        rid, due, start, end, case_id, camp_id, camp_title = row[:7]
-        label = f"{start.isoformat()} – {end.isoformat()}"
-        items.append(_item(
-            "report_overdue", f"report_overdue:{rid}", due + timedelta(days=1), row[7:13],
-            campaign_id=camp_id, campaign_title=camp_title, case_id=case_id, label=label,
-            reason=_("Progress report for %(period)s not submitted; due %(due)s.",
-                     period=label, due=due.isoformat()),
-            link=("reports.detail", {"report_id": rid}), today=today))
-    return items
+def _report_selects(scope: _Scope) -> list:
+    query = _select(
+        "report_overdue", _key("report_overdue", ProgressReport.id),
+        add_days(ProgressReport.due_on, 1), campaign_id=Campaign.id,
+        campaign_title=Campaign.title, case_id=InspectionCase.id, report_id=ProgressReport.id,
+        day=ProgressReport.due_on, period_start=ProgressReport.period_start,
+        period_end=ProgressReport.period_end,
+    ).select_from(ProgressReport).join(
+        InspectionCase, InspectionCase.id == ProgressReport.case_id).join(
+        Campaign, Campaign.id == InspectionCase.campaign_id).join(
+        Institution, Institution.id == InspectionCase.institution_id).where(
+        ProgressReport.state == REPORT_OVERDUE)
+    return [scope.apply(query, "report_overdue", ProgressReport.id, InspectionCase.campaign_id)]
 
 
-def _cases(scope: _Scope, kinds, today) -> list[QueueItem]:
-    items = []
-    base_columns = (InspectionCase.id, InspectionCase.state, InspectionCase.version,
-                    Campaign.id, Campaign.title)
+def _case_selects(scope: _Scope, kinds) -> list:
+    selects = []
 
-    def base(*extra):
-        return (sa.select(*base_columns, *_PLACE, *extra)
-                .join(Campaign, Campaign.id == InspectionCase.campaign_id)
-                .join(Institution, Institution.id == InspectionCase.institution_id))
-
-    def make(kind, since, row, reason):
-        case_id, state, version, camp_id, camp_title = row[:5]
-        return _item(kind, f"{kind}:{case_id}", since, row[5:11], campaign_id=camp_id,
-                     campaign_title=camp_title, case_id=case_id, case_state=state,
-                     case_version=version, reason=reason,
-                     link=("cases.detail", {"case_id": case_id}), today=today)
+    def case_select(kind, since, join, *where, **values):
+        query = _select(kind, _key(kind, InspectionCase.id), since, campaign_id=Campaign.id,
+                        campaign_title=Campaign.title, case_id=InspectionCase.id,
+                        case_state=InspectionCase.state, case_version=InspectionCase.version,
+                        **values).select_from(InspectionCase)
+        if join is not None:
+            query = query.join(join[0], join[1], isouter=join[2])
+        query = (query.join(Campaign, Campaign.id == InspectionCase.campaign_id)
+                 .join(Institution, Institution.id == InspectionCase.institution_id)
+                 .where(*where))
+        return scope.apply(query, kind, InspectionCase.id, InspectionCase.campaign_id)
 
     if "case_tackling" in kinds:
-        designated = _last_event_at(trigger="designate_tackling", object_type="case",
-                                    object_id=InspectionCase.id)
-        query = scope.apply(base(designated, InspectionCase.opened_at)
-                            .where(InspectionCase.state == "tackling"), InspectionCase)
-        for row in db.session.execute(query):
-            items.append(make("case_tackling", row[11] or row[12], row,
-                              _("Designated for tackling: needs follow-up until released.")))
+        designated = _last_event("case", _triggers_into(case_workflow, CASE_TACKLING),
+                                 sa.select(InspectionCase.id)
+                                 .where(InspectionCase.state == CASE_TACKLING))
+        selects.append(case_select(
+            "case_tackling", sa.func.coalesce(scope.local(designated.c.at),
+                                              scope.local(InspectionCase.opened_at)),
+            (designated, designated.c.object_id == InspectionCase.id, True),
+            InspectionCase.state == CASE_TACKLING))
     if "case_blocked" in kinds:
         starts = (sa.select(CampaignPhase.campaign_id,
                             sa.func.min(CampaignPhase.starts_on).label("starts_on"))
                   .where(CampaignPhase.kind.in_(CONSOLIDATION_KINDS))
                   .group_by(CampaignPhase.campaign_id).subquery())
-        query = scope.apply(base(starts.c.starts_on)
-                            .join(starts, starts.c.campaign_id == InspectionCase.campaign_id)
-                            .where(InspectionCase.state == "rectification",
-                                   starts.c.starts_on <= today), InspectionCase)
-        for row in db.session.execute(query):
-            items.append(make("case_blocked", row[11], row, _(
-                "Still in rectification although consolidation began on %(date)s: open "
-                "orders overdue or escalated stand in the way.", date=row[11].isoformat())))
+        selects.append(case_select(
+            "case_blocked", starts.c.starts_on,
+            (starts, starts.c.campaign_id == InspectionCase.campaign_id, False),
+            InspectionCase.state.in_(CASE_BLOCKED_STATES), starts.c.starts_on <= scope.today,
+            day=starts.c.starts_on))
     if "case_no_mobilisation_record" in kinds:
         ends = (sa.select(CampaignPhase.campaign_id,
                           sa.func.max(CampaignPhase.ends_on).label("ends_on"))
                 .where(CampaignPhase.kind == "mobilisation")
                 .group_by(CampaignPhase.campaign_id).subquery())
-        query = scope.apply(
-            base(ends.c.ends_on)
-            .join(ends, ends.c.campaign_id == InspectionCase.campaign_id)
-            .outerjoin(MobilisationRecord, MobilisationRecord.case_id == InspectionCase.id)
+        selects.append(case_select(
+            "case_no_mobilisation_record", add_days(ends.c.ends_on, 1),
+            (ends, ends.c.campaign_id == InspectionCase.campaign_id, False),
+            ends.c.ends_on < scope.today,
+            ~sa.exists().where(MobilisationRecord.case_id == InspectionCase.id),
+            InspectionCase.state.in_(case_workflow.ACTIVE_STATES),
             # Once the campaign is over a missing mobilisation record is history, not work.
-            .where(ends.c.ends_on < today, MobilisationRecord.id.is_(None),
-                   InspectionCase.state != "closed", Campaign.ends_on >= today),
-            InspectionCase)
-        for row in db.session.execute(query):
-            items.append(make("case_no_mobilisation_record", row[11] + timedelta(days=1), row,
-                              _("No mobilisation record filed; the mobilisation phase ended "
-                                "on %(date)s.", date=row[11].isoformat())))
-    return items
+            Campaign.ends_on >= scope.today, day=ends.c.ends_on))
+    return selects
 
 
-def _answered_keys() -> set[str]:
-    """Keys of institution items answered by a held interview or an accountability record."""
-    held = sa.select(Interview.queue_key).where(Interview.state == "held",
-                                                Interview.queue_key.like("institution_%"))
-    recorded = sa.select(AccountabilityRecord.queue_key).where(
-        AccountabilityRecord.queue_key.like("institution_%"))
-    return set(db.session.scalars(sa.union(held, recorded)))
+def _unanswered(key):
+    """No held interview and no accountability record answers the institution item."""
+    return sa.and_(
+        ~sa.exists().where(Interview.queue_key == key, Interview.state == INTERVIEW_HELD),
+        ~sa.exists().where(AccountabilityRecord.queue_key == key))
 
 
-def _points(scope: _Scope, today, answered) -> list[QueueItem]:
-    year = today.year
-    in_scope = scope.apply(sa.select(Institution.id))
-    over = over_threshold(year, in_scope)
-    ids = list(over)
-    # When each institution crossed its threshold: the running totals, one query.
-    entries = db.session.execute(
-        sa.select(PointsEntry.institution_id, PointsEntry.staff_id, PointsEntry.awarded_on,
-                  PointsEntry.points)
-        .where(PointsEntry.year == year, PointsEntry.institution_id.in_(ids))
-        .order_by(PointsEntry.awarded_on, PointsEntry.id)).all()
-    places = {row[0]: row for row in db.session.execute(
-        scope.apply(sa.select(*_PLACE).where(Institution.id.in_(ids))))}
-    running: dict[tuple, int] = defaultdict(int)
-    crossed: dict[int, date] = {}
-    for inst, staff, on, points in entries:
-        running[(inst, staff)] += points
-        limit = over[inst].staff_threshold if staff else over[inst].institution_threshold
-        if running[(inst, staff)] >= limit and inst not in crossed:
-            crossed[inst] = on
-    items = []
-    for inst, state in over.items():
-        key = f"institution_points:{inst}:{year}"
-        if key in answered or inst not in places:
-            continue
-        if state.institution_over:
-            reason = _("%(points)d bad-conduct points this year (threshold %(limit)d).",
-                       points=state.institution_points, limit=state.institution_threshold)
-        else:
-            reason = _("%(n)d staff member(s) at or over %(limit)d bad-conduct points this "
-                       "year.", n=len(state.staff), limit=state.staff_threshold)
-        items.append(_item("institution_points", key, crossed.get(inst, date(year, 1, 1)),
-                           places[inst], reason=reason, label=str(year),
-                           link=("oversight.institution", {"institution_id": inst}),
-                           today=today))
-    return items
+def _points_select(scope: _Scope):
+    year = scope.today.year
+    in_scope = scope.apply(sa.select(Institution.id), "institution_points", Institution.id)
+    over = over_threshold_subquery(year, in_scope)
+    key = _key("institution_points", Institution.id, year)
+    query = _select(
+        "institution_points", key,
+        sa.func.coalesce(over.c.crossed_on, sa.literal(date(year, 1, 1), sa.Date)),
+        label=sa.cast(sa.literal(str(year)), sa.String),
+        count_a=over.c.institution_points, count_b=over.c.staff_over,
+        limit_a=over.c.institution_threshold, limit_b=over.c.staff_threshold,
+    ).select_from(over).join(Institution, Institution.id == over.c.institution_id)
+    return scope.apply(query.where(_unanswered(key)), "institution_points", Institution.id)
 
 
-def _complaints(scope: _Scope, today, answered) -> list[QueueItem]:
+def _proposals(dialect: str):
+    """The institutions the latest bulletin of each campaign proposes for interview
+    (figures["institutions"][i] with "interview": true and an integer "id"): a subquery
+    (bulletin_id, institution_id, complaints, disputes), the JSON read by the database."""
     latest = (sa.select(Bulletin.campaign_id, sa.func.max(Bulletin.period_end).label("end"))
               .group_by(Bulletin.campaign_id).subquery())
-    bulletins_query = (sa.select(Bulletin, Campaign.title)
-                       .join(latest, sa.and_(latest.c.campaign_id == Bulletin.campaign_id,
-                                             latest.c.end == Bulletin.period_end))
-                       .join(Campaign, Campaign.id == Bulletin.campaign_id))
-    if scope.filters.campaign_id:
-        bulletins_query = bulletins_query.where(Bulletin.campaign_id == scope.filters.campaign_id)
-    proposed: list[tuple] = []
-    for bulletin, title in db.session.execute(bulletins_query):
-        rows = (bulletin.figures or {}).get("institutions") if isinstance(
-            bulletin.figures, dict) else None
-        for row in rows if isinstance(rows, list) else []:
-            if isinstance(row, dict) and row.get("interview") is True and isinstance(
-                    row.get("id"), int):
-                proposed.append((bulletin, title, row))
-    ids = {row["id"] for _b, _t, row in proposed}
-    places = {row[0]: row for row in db.session.execute(
-        scope.apply(sa.select(*_PLACE).where(Institution.id.in_(ids))))}
-    items = []
-    for bulletin, title, row in proposed:
-        key = f"institution_complaints:{bulletin.id}:{row['id']}"
-        if key in answered or row["id"] not in places:
-            continue
-        count = row.get("complaints", 0) if isinstance(row.get("complaints"), int) else 0
-        disputes = row.get("disputes", 0) if isinstance(row.get("disputes"), int) else 0
-        items.append(_item(
-            "institution_complaints", key, bulletin.generated_at, places[row["id"]],
-            campaign_id=bulletin.campaign_id, campaign_title=title,
-            label=f"{bulletin.period_start.isoformat()} – {bulletin.period_end.isoformat()}",
-            reason=_("Proposed for interview by the bulletin for %(start)s – %(end)s "
-                     "(%(complaints)d complaints, %(disputes)d disputes).",
-                     start=bulletin.period_start.isoformat(),
-                     end=bulletin.period_end.isoformat(), complaints=count, disputes=disputes),
-            link=("bulletins.detail", {"bulletin_id": bulletin.id}), today=today))
-    return items
+    figures = Bulletin.figures
+    if dialect == "postgresql":
+        rows = figures.op("->")(sa.literal_column("'institutions'"))
+        rows = sa.case((sa.func.json_typeof(rows) == "array", rows),
+                       else_=sa.literal_column("'[]'::json"))
+        entry = sa.func.json_array_elements(rows).table_valued("value", name="entry")
+
+        def has(name, json_type):
+            return sa.func.json_typeof(
+                entry.c.value.op("->")(sa.literal_column(f"'{name}'"))) == json_type
+
+        def whole(name):
+            text = entry.c.value.op("->>")(sa.literal_column(f"'{name}'"))
+            return sa.case((sa.and_(has(name, "number"), text.op("~")("^-?[0-9]{1,9}$")),
+                            sa.cast(text, sa.Integer)))
+
+        interview = sa.and_(has("interview", "boolean"),
+                            entry.c.value.op("->>")(sa.literal_column("'interview'"))
+                            == "true")
+        rows_are_array = sa.true()
+    else:
+        entry = sa.func.json_each(figures, "$.institutions").table_valued(
+            "fullkey", name="entry")
+
+        def at(name):
+            return entry.c.fullkey + f".{name}"
+
+        def whole(name):
+            return sa.case((sa.func.json_type(figures, at(name)) == "integer",
+                            sa.cast(sa.func.json_extract(figures, at(name)), sa.Integer)))
+
+        interview = sa.func.json_type(figures, at("interview")) == "true"
+        rows_are_array = sa.func.json_type(figures, "$.institutions") == "array"
+    proposed = (sa.select(Bulletin.id.label("bulletin_id"),
+                          whole("id").label("institution_id"),
+                          sa.func.coalesce(whole("complaints"), 0).label("complaints"),
+                          sa.func.coalesce(whole("disputes"), 0).label("disputes"))
+                .select_from(Bulletin)
+                .join(latest, sa.and_(latest.c.campaign_id == Bulletin.campaign_id,
+                                      latest.c.end == Bulletin.period_end))
+                .join(entry, sa.true())
+                .where(rows_are_array, interview))
+    return proposed.subquery("proposed")
 
 
-def compute_items(actor, filters: QueueFilters = QueueFilters()) -> list[QueueItem]:
-    """Every queue item the actor may see that matches `filters`, with owners, sorted.
+def _complaints_select(scope: _Scope):
+    proposed = _proposals(db.session.get_bind().dialect.name)
+    key = _key("institution_complaints", proposed.c.bulletin_id, proposed.c.institution_id)
+    query = _select(
+        "institution_complaints", key, scope.local(Bulletin.generated_at),
+        campaign_id=Bulletin.campaign_id, campaign_title=Campaign.title,
+        bulletin_id=Bulletin.id, period_start=Bulletin.period_start,
+        period_end=Bulletin.period_end, count_a=proposed.c.complaints,
+        count_b=proposed.c.disputes,
+    ).select_from(proposed).join(Bulletin, Bulletin.id == proposed.c.bulletin_id).join(
+        Campaign, Campaign.id == Bulletin.campaign_id).join(
+        Institution, Institution.id == proposed.c.institution_id)
+    return scope.apply(query.where(_unanswered(key)), "institution_complaints",
+                       Bulletin.id, Bulletin.campaign_id)
 
-    Raises NotPermitted (not a coordinator or viewer with a region), Invalid (bad filter).
-    """
+
+def _union(scope: _Scope):
+    """Every item of the scope: the UNION ALL of one SELECT per kind (None: no kind)."""
+    kinds = scope.kinds()
+    selects = []
+    if set(kinds) & set(ORDER_KINDS):
+        selects += _order_selects(scope, kinds)
+    if "report_overdue" in kinds:
+        selects += _report_selects(scope)
+    if set(kinds) & set(CASE_KINDS):
+        selects += _case_selects(scope, kinds)
+    if "institution_points" in kinds:
+        selects.append(_points_select(scope))
+    if "institution_complaints" in kinds:
+        selects.append(_complaints_select(scope))
+    if not selects:
+        return None
+    return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery("queue_item")
+
+
+def _claimed(items, scope: _Scope, actor):
+    """The items joined to their claims, filtered by owner: (from clause, where clauses)."""
+    joined = items.outerjoin(QueueClaim, QueueClaim.item_key == items.c.key)
+    where = []
+    if scope.filters.owner == "mine":
+        where.append(QueueClaim.assignee_id == actor.id)
+    elif scope.filters.owner == "unassigned":
+        where.append(QueueClaim.id.is_(None))
+    return joined, where
+
+
+def _order_by(items, scope: _Scope):
+    # Age in days, never negative: a `since` after today counts as today.
+    age = sa.case((items.c.since > scope.today, sa.literal(scope.today, sa.Date)),
+                  else_=items.c.since)
+    if scope.filters.sort == "kind":
+        return (items.c.kind_order, age, items.c.key)
+    if scope.filters.sort == "institution":
+        return (items.c.institution_name, age, items.c.key)
+    return (age, items.c.kind_order, items.c.key)
+
+
+def _period(start, end) -> str:
+    return f"{start.isoformat()} – {end.isoformat()}"
+
+
+def _item(row, owner, today) -> QueueItem:
+    """A row of the union as a QueueItem: its reason in words and its link."""
+    kind = row.kind
+    day = row.day.isoformat() if row.day else None
+    label = row.label or ""
+    link = ("cases.detail", {"case_id": row.case_id})
+    if kind == "order_escalated":
+        reason = _("Order %(number)s escalated (deadline %(deadline)s).",
+                   number=label, deadline=day)
+    elif kind == "order_overdue":
+        reason = _("Order %(number)s overdue since %(deadline)s.", number=label, deadline=day)
+    elif kind == "order_returned_twice":
+        reason = _("Order %(number)s returned %(n)d times.", number=label, n=row.count_a)
+    elif kind == "report_overdue":
+        label = _period(row.period_start, row.period_end)
+        reason = _("Progress report for %(period)s not submitted; due %(due)s.",
+                   period=label, due=day)
+        link = ("reports.detail", {"report_id": row.report_id})
+    elif kind == "case_tackling":
+        reason = _("Designated for tackling: needs follow-up until released.")
+    elif kind == "case_blocked":
+        reason = _("Still in rectification although consolidation began on %(date)s: open "
+                   "orders overdue or escalated stand in the way.", date=day)
+    elif kind == "case_no_mobilisation_record":
+        reason = _("No mobilisation record filed; the mobilisation phase ended on %(date)s.",
+                   date=day)
+    elif kind == "institution_points":
+        if row.count_a >= row.limit_a:
+            reason = _("%(points)d bad-conduct points this year (threshold %(limit)d).",
+                       points=row.count_a, limit=row.limit_a)
+        else:
+            reason = _("%(n)d staff member(s) at or over %(limit)d bad-conduct points this "
+                       "year.", n=row.count_b, limit=row.limit_b)
+        link = ("oversight.institution", {"institution_id": row.institution_id})
+    else:   # institution_complaints
+        label = _period(row.period_start, row.period_end)
+        reason = _("Proposed for interview by the bulletin for %(start)s – %(end)s "
+                   "(%(complaints)d complaints, %(disputes)d disputes).",
+                   start=row.period_start.isoformat(), end=row.period_end.isoformat(),
+                   complaints=row.count_a, disputes=row.count_b)
+        link = ("bulletins.detail", {"bulletin_id": row.bulletin_id})
+    if kind in ORDER_KINDS:
+        link = ("orders.detail", {"order_id": row.order_id})
+    return QueueItem(
+        key=row.key, kind=kind, since=row.since, institution_id=row.institution_id,
+        institution_name=row.institution_name, institution_name_en=row.institution_name_en,
+        region_id=row.region_id, region_path=row.region_path, region_name=row.region_name,
+        campaign_id=row.campaign_id, campaign_title=row.campaign_title, reason=reason,
+        link=link, label=label, order_id=row.order_id, order_state=row.order_state,
+        order_version=row.order_version, extension_id=row.extension_id, case_id=row.case_id,
+        case_state=row.case_state, case_version=row.case_version, owner=owner, today=today)
+
+
+def _check(filters: QueueFilters) -> None:
     errors = {}
     if filters.kind and filters.kind not in QUEUE_KINDS:
         errors["kind"] = [_("Unknown kind.")]
@@ -387,70 +569,78 @@ def compute_items(actor, filters: QueueFilters = QueueFilters()) -> list[QueueIt
         errors["sort"] = [_("Unknown choice.")]
     if errors:
         raise Invalid(errors)
-    scope = _Scope(actor, filters)
-    today = clock.today()
-    kinds = (filters.kind,) if filters.kind else QUEUE_KINDS
-    items: list[QueueItem] = []
-    if set(kinds) & set(ORDER_KINDS):
-        items += _orders(scope, kinds, today)
-    if "report_overdue" in kinds:
-        items += _reports(scope, today)
-    if set(kinds) & set(CASE_KINDS):
-        items += _cases(scope, kinds, today)
-    if set(kinds) & set(INSTITUTION_KINDS):
-        answered = _answered_keys()
-        if "institution_points" in kinds and not filters.campaign_id:
-            items += _points(scope, today, answered)
-        if "institution_complaints" in kinds:
-            items += _complaints(scope, today, answered)
-    claims = {c.item_key: c for c in db.session.scalars(
-        sa.select(QueueClaim).where(QueueClaim.item_key.in_([i.key for i in items]))
-        .options(joinedload(QueueClaim.assignee)))}
-    for item in items:
-        claim = claims.get(item.key)
-        item.owner = claim.assignee if claim else None
-    if filters.owner == "mine":
-        items = [i for i in items if i.owner is not None and i.owner.id == actor.id]
-    elif filters.owner == "unassigned":
-        items = [i for i in items if i.owner is None]
-    order = {k: n for n, k in enumerate(QUEUE_KINDS)}
-    if filters.sort == "kind":
-        items.sort(key=lambda i: (order[i.kind], -i.age, i.key))
-    elif filters.sort == "institution":
-        items.sort(key=lambda i: (i.institution_name, -i.age, i.key))
-    else:
-        items.sort(key=lambda i: (-i.age, order[i.kind], i.key))
-    return items
+
+
+def _rows(scope: _Scope, actor, *, limit=None, offset=0) -> list[QueueItem]:
+    """The scope's items with their owners, sorted (one statement)."""
+    items = _union(scope)
+    if items is None:
+        return []
+    joined, where = _claimed(items, scope, actor)
+    query = (sa.select(items, User).select_from(joined)
+             .outerjoin(User, User.id == QueueClaim.assignee_id)
+             .where(*where).order_by(*_order_by(items, scope)))
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return [_item(row, row.User, scope.today) for row in db.session.execute(query)]
+
+
+def _count(scope: _Scope, actor) -> int:
+    """How many items the scope holds (one statement)."""
+    items = _union(scope)
+    if items is None:
+        return 0
+    joined, where = _claimed(items, scope, actor)
+    if not where:
+        joined = items
+    return db.session.scalar(sa.select(sa.func.count()).select_from(joined).where(*where))
+
+
+def compute_items(actor, filters: QueueFilters = QueueFilters()) -> list[QueueItem]:
+    """Every queue item the actor may see that matches `filters`, with owners, sorted.
+
+    Raises NotPermitted (not a coordinator or viewer with a region), Invalid (bad filter).
+    """
+    _check(filters)
+    return _rows(_Scope(actor, filters), actor)
 
 
 def list_queue(actor, filters: QueueFilters = QueueFilters(), *, page: int = 1,
                per_page: int = 50) -> Page:
-    """One page of the queue (see compute_items)."""
-    items = compute_items(actor, filters)
+    """One page of the queue (see compute_items): a COUNT and one page of rows."""
+    _check(filters)
+    scope = _Scope(actor, filters)
     page = max(1, page)
-    return Page(items=items[(page - 1) * per_page:page * per_page], total=len(items),
-                page=page, per_page=per_page)
+    total = _count(scope, actor)
+    items = _rows(scope, actor, limit=per_page, offset=(page - 1) * per_page) if total else []
+    return Page(items=items, total=total, page=page, per_page=per_page)
 
 
 def queue_count(actor) -> int:
-    """How many items await the actor's region (the dashboard's badge)."""
-    return len(compute_items(actor))
+    """How many items await the actor's region (the dashboard's badge): one COUNT."""
+    return _count(_Scope(actor, QueueFilters()), actor)
 
 
-def _kind_of(key: str) -> str:
-    kind = (key or "").split(":", 1)[0]
-    if kind not in QUEUE_KINDS:
-        raise NotFound()
-    return kind
+def _items_by_key(keys: list[str], actor) -> dict[str, QueueItem]:
+    """The items with these keys that are on the actor's queue now, by key (one statement
+    restricted to the keys' source rows); NotFound for a string that is no queue key."""
+    scope = _Scope(actor, QueueFilters(), keys=keys)
+    items = _union(scope)
+    if items is None:
+        return {}
+    query = (sa.select(items, User).select_from(items)
+             .outerjoin(QueueClaim, QueueClaim.item_key == items.c.key)
+             .outerjoin(User, User.id == QueueClaim.assignee_id)
+             .where(items.c.key.in_(keys)))
+    return {row.key: _item(row, row.User, scope.today) for row in db.session.execute(query)}
 
 
 def get_item(key: str, actor) -> QueueItem:
     """The item with this key, if it is on the actor's queue now; NotFound otherwise."""
-    kind = _kind_of(key)
-    for item in compute_items(actor, QueueFilters(kind=kind)):
-        if item.key == key:
-            return item
-    raise NotFound()
+    item = _items_by_key([key], actor).get(key)
+    if item is None:
+        raise NotFound()
+    return item
 
 
 @dataclass(frozen=True)
@@ -502,7 +692,7 @@ def assign_items(keys: list[str], *, actor, action: str, assignee_id: int | None
         raise Invalid({"items": [_("Choose at least one item.")]})
     if not policy.allows("queue_view", actor):
         raise NotPermitted()
-    available = {i.key: i for i in compute_items(actor)}
+    available = _items_by_key(keys, actor)
     items = []
     for key in keys:
         if key not in available:

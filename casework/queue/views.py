@@ -3,7 +3,7 @@ item's page with the actions that answer it. Each view parses its input, calls o
 service and renders or redirects; a refused form comes back with its messages (422)."""
 
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -33,7 +33,7 @@ def _index_page(errors=None, status=200):
     return render_template(
         "queue/index.html", page=page, filters=filters, kinds=QUEUE_KINDS,
         choices=services.filter_choices(current_user), errors=errors or {},
-        can_claim=current_user.role == "coordinator"), status
+        can_claim=policy.allows("queue_claim", current_user)), status
 
 
 @bp.get("/")
@@ -116,9 +116,11 @@ def extension(key):
 @bp.app_context_processor
 def _queue_helpers():
     def queue_badge():
-        """The number of items on the current user's queue (dashboard link)."""
-        if not policy.allows("queue_view", current_user):
-            return None
-        return services.queue_count(current_user)
+        """The number of items on the current user's queue (dashboard link): one COUNT,
+        at most once per request however many templates show it."""
+        if "queue_badge" not in g:
+            g.queue_badge = (services.queue_count(current_user)
+                             if policy.allows("queue_view", current_user) else None)
+        return g.queue_badge
 
     return {"queue_badge": queue_badge}

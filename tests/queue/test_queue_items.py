@@ -104,3 +104,69 @@ def test_a_missing_mobilisation_record_leaves_the_queue_when_the_campaign_ends(
     # The campaign ends on 2022-12-31: on the first day after, the record is history.
     clock("2023-01-01T09:00+08:00")
     assert not missing & keys(users["coordinator"])
+
+
+def test_since_is_the_local_date(scenario, users, db, world):
+    from datetime import UTC, date, datetime
+
+    from queue_scenario import make_order
+
+    # 16:30 UTC on 19 November is 00:30 on the 20th in Asia/Shanghai.
+    late = make_order(db, scenario[0]["case_h"], world.users["inspector"], "escalated",
+                      escalated_at=datetime(2022, 11, 19, 16, 30, tzinfo=UTC))
+    early = make_order(db, scenario[0]["case_h"], world.users["inspector"], "escalated",
+                       escalated_at=datetime(2022, 11, 19, 15, 30, tzinfo=UTC))
+    db.session.commit()
+    items = {i.key: i for i in services.compute_items(users["coordinator"])}
+    assert items[f"order_escalated:{late.id}"].since == date(2022, 11, 20)
+    assert items[f"order_escalated:{early.id}"].since == date(2022, 11, 19)
+
+
+def test_sorts_ties_and_pages(scenario, users, db, world):
+    objects, _expected = scenario
+    more_rows(db, world, objects, n=5)
+    coordinator = users["coordinator"]
+    order = {k: n for n, k in enumerate(services.QUEUE_KINDS)}
+    everything = services.compute_items(coordinator)
+    # Oldest first; equal ages by kind, then key.
+    assert [(-i.age, order[i.kind]) for i in everything] == sorted(
+        (-i.age, order[i.kind]) for i in everything)
+    by_kind = services.compute_items(coordinator, QueueFilters(sort="kind"))
+    assert [(order[i.kind], -i.age) for i in by_kind] == sorted(
+        (order[i.kind], -i.age) for i in by_kind)
+    by_institution = services.compute_items(coordinator, QueueFilters(sort="institution"))
+    assert {i.key for i in by_institution} == {i.key for i in everything}
+    # Pages are consecutive slices of the same order, with the total of them all.
+    pages = [services.list_queue(coordinator, QueueFilters(sort="kind"), page=n, per_page=7)
+             for n in (1, 2, 3, 4, 5, 6)]
+    assert all(p.total == len(by_kind) for p in pages)
+    assert [i.key for p in pages for i in p.items] == [i.key for i in by_kind]
+
+
+def test_owner_filters_and_items_by_key(scenario, users, db):
+    from casework.errors import NotFound
+    from casework.queue.models import QueueClaim
+
+    objects, expected = scenario
+    coordinator = users["coordinator"]
+    key = f"order_overdue:{objects['overdue'].id}"
+    db.session.add(QueueClaim(item_key=key, assignee_id=coordinator.id,
+                              assigned_by_id=coordinator.id))
+    db.session.commit()
+    assert keys(coordinator, owner="mine") == {key}
+    assert keys(coordinator, owner="unassigned") == expected - {key}
+    page = services.list_queue(coordinator, QueueFilters(owner="unassigned"), per_page=2)
+    assert page.total == len(expected) - 1 and len(page.items) == 2
+    item = services.get_item(key, coordinator)
+    assert item.owner.id == coordinator.id and item.order_id == objects["overdue"].id
+    assert item.label == objects["overdue"].number
+    for missing in (f"order_overdue:{objects['escalated'].id}", "order_overdue:999999",
+                    "order_overdue:x", "nothing:1", "", f"report_overdue:{objects['report'].id}9"):
+        with pytest.raises(NotFound):
+            services.get_item(missing, coordinator)
+    points = next(k for k in expected if k.startswith("institution_points:"))
+    assert services.get_item(points, coordinator).key == points
+    with pytest.raises(NotFound):
+        services.get_item(points.rsplit(":", 1)[0] + ":2021", coordinator)
+    complaints = next(k for k in expected if k.startswith("institution_complaints:"))
+    assert services.get_item(complaints, coordinator).campaign_id == objects["campaign"].id

@@ -180,3 +180,51 @@ def test_tackling_from_an_order_item(scenario, client, login, db):
     key = f"order_escalated:{objects['escalated'].id}"
     html = client.get(f"/queue/item/{key}").get_data(as_text=True)
     assert 'data-testid="tackling-form"' in html
+
+
+def _overdue_orders(db, world, objects, n):
+    from queue_scenario import make_order
+
+    for _ in range(n):
+        make_order(db, objects["case_c"], world.users["inspector"], "overdue")
+    db.session.commit()
+
+
+def test_the_page_issues_the_same_statements_with_10_and_200_overdue_orders(
+        scenario, client, login, db, world, count_queries):
+    objects, _ = scenario
+    login.as_("coordinator")
+    _overdue_orders(db, world, objects, 10)
+    client.get("/queue/")
+    with count_queries() as ten:
+        html = client.get("/queue/?kind=order_overdue").get_data(as_text=True)
+    assert html.count('data-testid="queue-row"') == 11
+    _overdue_orders(db, world, objects, 190)
+    with count_queries() as two_hundred:
+        html = client.get("/queue/?kind=order_overdue&page=2").get_data(as_text=True)
+    assert html.count('data-testid="queue-row"') == 50
+    assert len(two_hundred) == len(ten), two_hundred
+    # The queue itself is two statements: the count and the page, both over the union.
+    assert sum("queue_item" in s for s in two_hundred) == 2
+
+
+def test_the_badge_is_one_query_per_request(scenario, client, login, app, count_queries):
+    from flask_login import login_user
+
+    user = login.as_("coordinator")
+    client.get("/dashboard")
+    with count_queries() as statements:
+        html = client.get("/dashboard").get_data(as_text=True)
+    assert re.search(r'data-testid="queue-count">9<', html)
+    assert sum("queue_item" in s for s in statements) == 1
+    # However many templates ask for it, a request counts once.
+    with app.test_request_context("/dashboard"):
+        login_user(user)
+        helpers = {}
+        for processor in app.template_context_processors[None]:
+            helpers.update(processor())
+        badge = helpers["queue_badge"]
+        assert user.region.path
+        with count_queries() as statements:
+            assert badge() == 9 and badge() == 9
+        assert len(statements) == 1, statements
