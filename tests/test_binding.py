@@ -320,3 +320,157 @@ def test_before_commit_joins_the_transition_or_undoes_it(world, db, users):
                       comment="好转", before_commit=fail)
     _assert_untouched(db, case.id, "tackling", 2, events=1)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PointsEntry)) == 1
+
+
+# --- apply_batch: the sweeps' set-based transitions --------------------------------------
+
+def _writes(statements, table):
+    return [s for s in statements if s.lstrip().upper().startswith(f"UPDATE {table.upper()}")]
+
+
+def test_batch_moves_rows_with_one_update_one_insert_and_bumps_each_version(
+        world, db, count_queries):
+    campaign = world.make_campaign(db)
+    cases = [world.make_case(db, institution=institution, campaign=campaign)
+             for institution in (world.hospital, world.clinic, world.far_hospital)]
+    moved_already = world.make_case(db, campaign=world.make_campaign(db, code="other"),
+                                    state="rectification")
+    ids = [c.id for c in cases] + [moved_already.id]
+    with count_queries() as statements:
+        moved, refused = binding.apply_batch(InspectionCase, ids, "start_rectification",
+                                             actor=policy.SYSTEM, comment=" 阶段日期已到 ")
+    assert (moved, refused) == ([c.id for c in cases], {})
+    assert len(_writes(statements, "inspection_case")) == 1
+    assert sum(1 for s in statements if s.lstrip().upper().startswith("INSERT")) == 1
+    for case in cases:
+        assert tuple(_stored(db, case.id)) == ("rectification", 2, None)
+        [event] = _events(db, case.id)
+        assert (event.trigger, event.from_state, event.to_state, event.actor_id,
+                event.actor_role, event.comment, event.data) == (
+            "start_rectification", "mobilisation", "rectification", None, "system",
+            "阶段日期已到", None)
+    # Not in a state the trigger leaves from: skipped, untouched.
+    _assert_untouched(db, moved_already.id, "rectification", 1)
+    # The session's copies are current after the batch.
+    assert db.session.get(InspectionCase, cases[0].id).version == 2
+
+
+def test_batch_guards_refuse_some_rows_and_read_what_they_need_in_one_query(
+        world, db, users, count_queries):
+    from casework.orders.models import RectificationOrder
+
+    campaign = world.make_campaign(db)
+    cases = [world.make_case(db, institution=institution, campaign=campaign,
+                             state="rectification")
+             for institution in (world.hospital, world.clinic, world.far_hospital)]
+    for number, state in (("N-2", "overdue"), ("N-1", "escalated"), ("N-3", "issued")):
+        db.session.add(RectificationOrder(
+            number=number, case=cases[1], state=state, requirements="整改",
+            issuing_body="卫健委", issued_on=sa.func.current_date(),
+            issued_by_id=users["inspector"].id, deadline=sa.func.current_date(),
+            deadline_rule={"kind": "calendar_days", "value": 10}))
+    db.session.commit()
+    with count_queries() as statements:
+        moved, refused = binding.apply_batch(InspectionCase, [c.id for c in cases],
+                                             "start_consolidation", actor=policy.SYSTEM)
+    assert moved == [cases[0].id, cases[2].id]
+    assert refused == {cases[1].id: ["Orders overdue or escalated: N-1, N-2."]}
+    assert sum(1 for s in statements if "FROM rectification_order" in s) == 1
+    assert tuple(_stored(db, cases[1].id)) == ("rectification", 1, None)
+    assert _events(db, cases[1].id) == []
+    assert tuple(_stored(db, cases[2].id)) == ("consolidation", 2, None)
+
+
+def test_batch_writes_what_a_callback_changes_on_the_row(world, db, monkeypatch):
+    """A machine callback's writes on the row go into the batch's UPDATE, with the state;
+    a callback may read attributes the batch did not select (loaded from the row)."""
+    campaign = world.make_campaign(db)
+    cases = [world.make_case(db, institution=i, campaign=campaign)
+             for i in (world.hospital, world.clinic)]
+    entered = registry.machine("case").get_state("rectification")
+
+    def summarise(event):
+        event.model.final_summary = f"started {event.model.campaign_id}"
+
+    monkeypatch.setattr(entered, "on_enter", [summarise])
+    moved, _ = binding.apply_batch(InspectionCase, [c.id for c in cases],
+                                   "start_rectification", actor=policy.SYSTEM)
+    assert len(moved) == 2
+    for case in cases:
+        assert tuple(_stored(db, case.id)) == (
+            "rectification", 2, f"started {case.campaign_id}")
+
+
+def test_batch_internal_transition_keeps_the_version_as_the_orm_did(world, db, users):
+    """extend from issued changes no column (storing the deadline is the caller's job):
+    the event is written, the row and its version are not."""
+    from datetime import date
+
+    from casework.orders.models import RectificationOrder
+
+    order = RectificationOrder(
+        number="N-1", case=world.make_case(db, state="rectification"), requirements="整改",
+        issuing_body="卫健委", issued_on=date(2022, 1, 1), issued_by_id=users["inspector"].id,
+        deadline=date(2022, 2, 1), deadline_rule={"kind": "calendar_days", "value": 31})
+    db.session.add(order)
+    db.session.commit()
+    coordinator = users["coordinator"]
+    moved, _ = binding.apply_batch(RectificationOrder, [order.id], "extend", actor=coordinator,
+                                   kwargs_for=lambda row: {"new_deadline": date(2022, 3, 1)})
+    assert moved == [order.id]
+    db.session.expire_all()
+    assert (order.state, order.version, order.deadline) == ("issued", 1, date(2022, 2, 1))
+    [event] = db.session.scalars(sa.select(HistoryEvent).where(
+        HistoryEvent.object_type == "order")).all()
+    assert (event.trigger, event.from_state, event.to_state, event.actor_id, event.data) == (
+        "extend", "issued", "issued", coordinator.id, {"new_deadline": "2022-03-01"})
+
+
+def test_batch_policy_refusal_writes_nothing(world, db):
+    cases = [world.make_case(db, state="consolidation")]
+    with pytest.raises(NotPermitted):
+        binding.apply_batch(InspectionCase, [c.id for c in cases], "close",
+                            actor=policy.SYSTEM)
+    _assert_untouched(db, cases[0].id, "consolidation", 1)
+
+
+def test_batch_write_between_read_and_update_is_caught_or_blocked(world, db, monkeypatch):
+    """As for apply(): PostgreSQL's row lock blocks the other writer; on SQLite the
+    version check of the batch UPDATE turns the lost update into StaleObject and
+    nothing of the batch is written."""
+    campaign = world.make_campaign(db)
+    cases = [world.make_case(db, institution=i, campaign=campaign)
+             for i in (world.hospital, world.clinic)]
+    dialect = db.engine.dialect.name
+    real_fire = registry.fire
+    outcome = {}
+
+    def fire_after_interference(name, row, trigger, **kwargs):
+        if row.id == cases[1].id:
+            with db.engine.connect() as other:
+                if dialect == "postgresql":
+                    other.execute(sa.text("SET lock_timeout = '200ms'"))
+                try:
+                    other.execute(sa.update(InspectionCase).where(InspectionCase.id == row.id)
+                                  .values(version=InspectionCase.version + 1))
+                    other.commit()
+                    outcome["other"] = "written"
+                except sa.exc.OperationalError:
+                    other.rollback()
+                    outcome["other"] = "blocked"
+        return real_fire(name, row, trigger, **kwargs)
+
+    monkeypatch.setattr(registry, "fire", fire_after_interference)
+    ids = [c.id for c in cases]
+    if dialect == "postgresql":
+        assert binding.apply_batch(InspectionCase, ids, "start_rectification",
+                                   actor=policy.SYSTEM)[0] == ids
+        assert outcome["other"] == "blocked"
+        assert [tuple(_stored(db, i))[:2] for i in ids] == [("rectification", 2)] * 2
+    else:
+        with pytest.raises(StaleObject):
+            binding.apply_batch(InspectionCase, ids, "start_rectification",
+                                actor=policy.SYSTEM)
+        assert outcome["other"] == "written"
+        _assert_untouched(db, cases[0].id, "mobilisation", 1)
+        _assert_untouched(db, cases[1].id, "mobilisation", 2)

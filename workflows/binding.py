@@ -178,16 +178,66 @@ def record(row, event_name: str, *, actor, comment: str | None = None,
     return event
 
 
+class _Light:
+    """A row's columns as plain attributes, for the machine, policy and guards of a batch.
+
+    Holds what apply_batch selected (id, state, version and what the trigger's guards
+    read). Anything else is read from the ORM row, loaded on first use (one query per
+    row: declare what a guard reads with @guard(..., reads=) instead). Attributes set on
+    it (the state, what callbacks change) are what the batch writes.
+    """
+
+    def __init__(self, model, values: dict):
+        self.__dict__.update(values)
+        self.__dict__["_model"] = model
+
+    @property
+    def workflow(self) -> str:
+        return self._model.workflow
+
+    def __getattr__(self, attribute):
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        entity = self.__dict__.get("_entity")
+        if entity is None:
+            entity = self.__dict__["_entity"] = db.session.get(self._model, self.id)
+        return getattr(entity, attribute)
+
+    def values(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __repr__(self):
+        return f"<{self._model.__name__} {self.id} {self.state} (batch)>"
+
+
+def _frozen(changes: dict):
+    """A hashable key for a row's changes, or None when a value cannot be hashed."""
+    key = tuple(sorted(changes.items()))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def apply_batch(model, ids, trigger: str, *, actor, comment: str | None = None,
                 kwargs_for=None) -> tuple[list[int], dict[int, list[str]]]:
     """Fire `trigger` on many rows of `model` in one transaction, for the scheduler's sweeps.
 
-    The rows are read in one query and locked (rows another transaction holds are
-    skipped: the next sweep takes them); for each, policy, trigger and guards are
-    checked exactly as apply() does and one history event is written; all commit
-    together. `kwargs_for(row)` gives the trigger's keyword arguments per row.
+    The rows are read in one locked query (rows another transaction holds are skipped:
+    the next sweep takes them), as light objects holding only id, state, version and
+    the columns the trigger's guards read (`registry.guard_reads`; values a model
+    computes, such as a case's blocking orders, come from `model.guard_values` in one
+    query each). For each row, policy, trigger and guards are checked exactly as apply()
+    does, by the same machine. The writes are set-based: one
+    `UPDATE … SET state, version = version + 1[, what callbacks changed]
+    WHERE (id, version) IN (…) RETURNING id` per group of rows with the same changes
+    (from and to state), and one INSERT of all the history events; all commit together.
+    A row a transition leaves unchanged (an internal transition) keeps its version, as
+    with the ORM. `kwargs_for(row)` gives the trigger's keyword arguments per row.
     Returns (ids moved, {id: reasons} for rows whose guards refused); rows no longer in
     a state the trigger leaves from are skipped silently (someone else moved them).
+    Raises StaleObject (nothing written) if a row changed under the lock.
     """
     name = model.workflow
     comment = (comment or "").strip() or None
@@ -195,12 +245,28 @@ def apply_batch(model, ids, trigger: str, *, actor, comment: str | None = None,
     refused: dict[int, list[str]] = {}
     if not ids:
         return moved, refused
+    mapper = sa.inspect(model)
+    table = mapper.local_table
+    columns = {attr.key: attr.columns[0] for attr in mapper.column_attrs}
+    version = mapper.version_id_col
+    version_key = mapper.get_property_by_column(version).key if version is not None else None
+    reads = registry.guard_reads(name, trigger)
+    wanted = dict.fromkeys(["id", "state", *([version_key] if version_key else []), *reads])
+    selected = [k for k in wanted if k in columns]
+    computed = [k for k in wanted if k not in columns and hasattr(model, "guard_values")]
     try:
-        rows = db.session.scalars(
-            sa.select(model).where(model.id.in_(list(ids))).order_by(model.id)
-            .with_for_update(skip_locked=True).execution_options(populate_existing=True)
-        ).all()
+        found = db.session.execute(
+            sa.select(*(columns[k].label(k) for k in selected))
+            .where(columns["id"].in_(list(ids))).order_by(columns["id"])
+            .with_for_update(skip_locked=True)
+        ).mappings().all()
+        rows = [_Light(model, dict(r)) for r in found]
+        for attribute in computed:
+            values = model.guard_values(attribute, [r.id for r in rows]) if rows else {}
+            for row in rows:
+                row.__dict__[attribute] = values[row.id]
         events = []
+        groups: dict = {}   # changes key -> (changes, [(id, version)])
         with db.session.no_autoflush:
             for row in rows:
                 if trigger not in registry.allowed_triggers(name, row.state):
@@ -208,17 +274,38 @@ def apply_batch(model, ids, trigger: str, *, actor, comment: str | None = None,
                 policy.check(f"{name}_{trigger}", actor, row)
                 kwargs = kwargs_for(row) if kwargs_for else {}
                 from_state = row.state
+                before = row.values()
                 if not registry.fire(name, row, trigger, comment=comment, **kwargs):
                     refused[row.id] = registry.failed_guards(name, row, trigger,
                                                              comment=comment, **kwargs)
                     continue
                 moved.append(row.id)
-                events.append(HistoryEvent(
-                    object_type=name, object_id=row.id, trigger=trigger,
-                    from_state=from_state, to_state=row.state, actor_id=actor.id,
-                    actor_role=actor.role, comment=comment,
-                    data={k: _jsonable(v) for k, v in kwargs.items()} or None))
-        db.session.add_all(events)
+                changes = {k: v for k, v in row.values().items()
+                           if k in columns and k not in (version_key, "id")
+                           and (k not in before or before[k] != v)}
+                if changes:
+                    key = _frozen(changes)
+                    group = groups.setdefault(key if key is not None else ("row", row.id),
+                                              (changes, []))
+                    group[1].append((row.id, getattr(row, version_key) if version_key
+                                     else None))
+                events.append({
+                    "object_type": name, "object_id": row.id, "trigger": trigger,
+                    "from_state": from_state, "to_state": row.state, "actor_id": actor.id,
+                    "actor_role": actor.role, "comment": comment,
+                    "data": {k: _jsonable(v) for k, v in kwargs.items()} or None})
+        for changes, keys in groups.values():
+            update = sa.update(table).values({columns[k]: v for k, v in changes.items()})
+            if version is not None:
+                update = update.values({version: sa.func.coalesce(version, 0) + 1}).where(
+                    sa.tuple_(columns["id"], version).in_(keys))
+            else:
+                update = update.where(columns["id"].in_([i for i, _ in keys]))
+            written = set(db.session.scalars(update.returning(columns["id"])))
+            if written != {i for i, _ in keys}:
+                raise StaleObject()
+        if events:
+            db.session.execute(sa.insert(HistoryEvent.__table__), events)
         db.session.commit()
     except StaleDataError:
         db.session.rollback()

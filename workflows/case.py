@@ -25,20 +25,22 @@ ACTIVE_STATES = frozenset({"mobilisation", "rectification", "tackling", "consoli
 
 
 @guard(lambda event: Reason("Orders overdue or escalated: %(orders)s.",
-                            orders=listed(event.model.blocking_orders)))
+                            orders=listed(event.model.blocking_orders)),
+       reads=("blocking_orders",))
 def no_blocking_orders(event: Any) -> bool:
     """No order of the case is overdue or escalated."""
     return not event.model.blocking_orders
 
 
 @guard(lambda event: Reason("Orders not closed or cancelled: %(orders)s.",
-                            orders=listed(event.model.unfinished_orders)))
+                            orders=listed(event.model.unfinished_orders)),
+       reads=("unfinished_orders",))
 def orders_finished(event: Any) -> bool:
     """Every order of the case is closed or cancelled."""
     return not event.model.unfinished_orders
 
 
-@guard("The final summary has not been filed.")
+@guard("The final summary has not been filed.", reads=("final_summary",))
 def final_summary_filed(event: Any) -> bool:
     """The case's final summary is filed (non-blank)."""
     return non_blank(event.model.final_summary)

@@ -4,9 +4,10 @@ A guard is a plain function `fn(event) -> bool` where `event` is a `transitions.
 (machines are built with `send_event=True`). It reads the row through `event.model` and the
 trigger's keyword arguments through `event.kwargs`, and never changes either.
 
-`@guard(message)` attaches the explanation shown when the guard blocks a transition:
-either an English sentence or a callable `(event) -> str` for details such as the list of
-blocking orders. Guards must not raise on missing or malformed keyword arguments (they
+`@guard(message, reads=(...))` attaches the explanation shown when the guard blocks a
+transition: either an English sentence or a callable `(event) -> str` for details such as
+the list of blocking orders; `reads` names the row attributes the guard and its message
+read (besides `state`), so a batch (workflows/binding.apply_batch) loads just those. Guards must not raise on missing or malformed keyword arguments (they
 return False instead): `registry.failed_guards` evaluates every guard of a transition, not
 just the first failing one.
 """
@@ -39,18 +40,30 @@ Message = str | Callable[[Any], str]
 GuardFunc = Callable[[Any], bool]
 
 _MESSAGE_ATTR = "_guard_message"
+_READS_ATTR = "_guard_reads"
 
 
-def guard(message: Message) -> Callable[[GuardFunc], GuardFunc]:
-    """Mark `fn` as a guard explained by `message`; the function itself is returned unchanged."""
+def guard(message: Message, *, reads: tuple[str, ...] = ()) -> Callable[[GuardFunc], GuardFunc]:
+    """Mark `fn` as a guard explained by `message` that reads the row attributes `reads`;
+    the function itself is returned unchanged."""
     if not (isinstance(message, str) or callable(message)):
         raise TypeError(f"guard message must be a str or a callable, not {type(message).__name__}")
+    if isinstance(reads, str) or not all(isinstance(r, str) for r in reads):
+        raise TypeError("guard reads must be a tuple of attribute names")
 
     def mark(fn: GuardFunc) -> GuardFunc:
         setattr(fn, _MESSAGE_ATTR, message)
+        setattr(fn, _READS_ATTR, tuple(reads))
         return fn
 
     return mark
+
+
+def guard_reads(fn: GuardFunc) -> tuple[str, ...]:
+    """The row attributes guard `fn` reads (declared with @guard(..., reads=))."""
+    if not is_guard(fn):
+        raise TypeError(f"{fn!r} is not marked with @guard")
+    return getattr(fn, _READS_ATTR, ())
 
 
 def is_guard(fn: object) -> bool:

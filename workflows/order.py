@@ -49,7 +49,7 @@ def _deadline_not_passed(event: Any) -> str:
     return Reason("The deadline (%(deadline)s) has not passed.", deadline=deadline.isoformat())
 
 
-@guard(_deadline_not_passed)
+@guard(_deadline_not_passed, reads=("deadline",))
 def past_deadline(event: Any) -> bool:
     """kwargs["today"] is a date after the row's deadline (an order without one is never late)."""
     return date_after(event.kwargs.get("today"), event.model.deadline)
@@ -63,7 +63,7 @@ def _deadline_not_later(event: Any) -> str:
                   deadline=deadline.isoformat())
 
 
-@guard(_deadline_not_later)
+@guard(_deadline_not_later, reads=("deadline",))
 def new_deadline_later(event: Any) -> bool:
     """kwargs["new_deadline"] is a date later than the row's deadline (any date if it has none)."""
     new_deadline = event.kwargs.get("new_deadline")

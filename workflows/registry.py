@@ -81,6 +81,20 @@ def allowed_triggers(name: str, state: str) -> list[str]:
     return [t for t in definition(name).TRIGGERS if state in m.events[t].transitions]
 
 
+def guard_reads(name: str, trigger: str) -> tuple[str, ...]:
+    """The row attributes the guards of `trigger` (any of its transitions) read, besides
+    `state`, in first-declared order; KeyError for an unknown trigger."""
+    module = definition(name)
+    if trigger not in module.TRIGGERS:
+        raise KeyError(trigger)
+    reads: dict[str, None] = {}
+    for spec in module.TRANSITIONS:
+        if spec["trigger"] == trigger:
+            for condition in spec.get("conditions", ()):
+                reads.update(dict.fromkeys(guards.guard_reads(condition)))
+    return tuple(reads)
+
+
 def fire(name: str, row: Any, trigger: str, **kwargs: Any) -> bool:
     """Fire `trigger` on `row` (its state in `row.state`) without attaching it to the machine.
 

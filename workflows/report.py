@@ -20,7 +20,7 @@ STATES = ("pending", "submitted", "returned", "overdue", "accepted")
 INITIAL = "pending"
 
 
-@guard("The report is empty.")
+@guard("The report is empty.", reads=("body",))
 def report_filled(event: Any) -> bool:
     """The row's body is non-blank."""
     return non_blank(event.model.body)
@@ -33,7 +33,7 @@ def _not_due(event: Any) -> str:
     return Reason("The due date (%(due_on)s) has not passed.", due_on=due_on.isoformat())
 
 
-@guard(_not_due)
+@guard(_not_due, reads=("due_on",))
 def past_due(event: Any) -> bool:
     """kwargs["today"] is a date after the row's due date."""
     return date_after(event.kwargs.get("today"), event.model.due_on)

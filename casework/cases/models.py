@@ -51,13 +51,31 @@ class InspectionCase(db.Model):
         return self._order_numbers(tuple(order_workflow.OPEN_STATES))
 
     def _order_numbers(self, states: tuple[str, ...]) -> list[str]:
+        return self._orders_by_case(states, [self.id]).get(self.id, [])
+
+    @staticmethod
+    def _orders_by_case(states: tuple[str, ...], ids) -> dict[int, list[str]]:
         from casework.orders.models import RectificationOrder
 
-        return list(db.session.scalars(
-            sa.select(RectificationOrder.number)
-            .where(RectificationOrder.case_id == self.id, RectificationOrder.state.in_(states))
-            .order_by(RectificationOrder.number)
-        ))
+        result: dict[int, list[str]] = {}
+        for case_id, number in db.session.execute(
+                sa.select(RectificationOrder.case_id, RectificationOrder.number)
+                .where(RectificationOrder.case_id.in_(list(ids)),
+                       RectificationOrder.state.in_(states))
+                .order_by(RectificationOrder.case_id, RectificationOrder.number)):
+            result.setdefault(case_id, []).append(number)
+        return result
+
+    @classmethod
+    def guard_values(cls, attribute: str, ids) -> dict[int, list[str]]:
+        """{case id: value of `attribute`} for many cases in one query, for a batch of
+        transitions (workflows/binding.apply_batch): blocking_orders, unfinished_orders."""
+        from workflows import order as order_workflow
+
+        states = {"blocking_orders": ("overdue", "escalated"),
+                  "unfinished_orders": tuple(order_workflow.OPEN_STATES)}[attribute]
+        found = cls._orders_by_case(states, ids)
+        return {i: found.get(i, []) for i in ids}
 
     def __repr__(self):
         return f"<InspectionCase {self.id} {self.state}>"

@@ -25,6 +25,9 @@ class Notification(db.Model):
         one_of("email_status", EMAIL_STATUSES),
         sa.Index("ix_notification_user_unread", "user_id", "read_at"),
         sa.Index("ix_notification_email_due", "email_status", "email_next_attempt_at"),
+        # notify() finds the keys that exist already by key alone (the unique index
+        # starts with user_id).
+        sa.Index("ix_notification_key", "key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,7 +32,9 @@ def notify(notices: Iterable[Notice]) -> int:
     """Add the notices that do not exist yet (by user and key); returns how many.
 
     Does not commit: the caller commits them with the change they are about, so a
-    crash leaves either both or neither. One query finds the existing keys.
+    crash leaves either both or neither. Three statements however many notices: one
+    finds the existing keys (on the key index), one the recipients' e-mail choice, one
+    multi-row INSERT writes the new ones (not loaded into the session).
     """
     notices = list({(n.user_id, n.key): n for n in notices}.values())
     if not notices:
@@ -44,11 +46,12 @@ def notify(notices: Iterable[Notice]) -> int:
     wants_mail = dict(db.session.execute(
         sa.select(User.id, User.email_notifications & (User.email.is_not(None)))
         .where(User.id.in_({n.user_id for n in notices}))).all())
-    new = [Notification(user_id=n.user_id, key=n.key, kind=n.kind, params=n.params,
-                        link=n.link,
-                        email_status="pending" if n.mail and wants_mail.get(n.user_id) else "skipped")
+    new = [{"user_id": n.user_id, "key": n.key, "kind": n.kind, "params": n.params,
+            "link": n.link,
+            "email_status": "pending" if n.mail and wants_mail.get(n.user_id) else "skipped"}
            for n in notices if (n.user_id, n.key) not in existing]
-    db.session.add_all(new)
+    if new:
+        db.session.execute(sa.insert(Notification.__table__), new)
     return len(new)
 
 

@@ -250,17 +250,18 @@ def test_an_extended_deadline_gets_its_own_reminders(db, world, users, case):
 # --- set-based: the same number of queries for 5 and 50 orders -------------------------
 
 def reads(statements) -> int:
-    """The SELECTs among `statements`.
-
-    Writes are not counted: SQLAlchemy issues one UPDATE per row of a versioned table
-    (it never batches an UPDATE it must check the version of) and, on SQLite, one INSERT
-    per row (on PostgreSQL, one for all).
-    """
+    """The SELECTs among `statements`."""
     return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
 
 
 def updates(statements, table) -> int:
     return sum(1 for s in statements if s.lstrip().upper().startswith(f"UPDATE {table.upper()}"))
+
+
+def single_row_updates(statements, table) -> list[str]:
+    """UPDATEs of `table` for one row by id (what the ORM's flush of a versioned row issues)."""
+    return [s for s in statements if s.lstrip().upper().startswith(f"UPDATE {table.upper()}")
+            and f"WHERE {table}.id = ".upper() in " ".join(s.upper().split())]
 
 
 @pytest.mark.parametrize("sweep, at, transitions, notices", [
@@ -281,10 +282,43 @@ def test_query_count_does_not_grow_with_the_orders(db, world, users, count_queri
         before = len(sent(db))
         with count_queries() as statements:
             sweep(at)
-        counts.append(reads(statements))
-        assert updates(statements, "rectification_order") == n * transitions
+        counts.append(len(statements))
+        # One UPDATE per transition (of all the chunk's rows), not one per row.
+        assert updates(statements, "rectification_order") == transitions
         assert len(sent(db)) - before == n * notices
         # Leave nothing for the next round to find.
+        db.session.execute(sa.update(RectificationOrder).values(state="closed"))
+        db.session.commit()
+    assert counts[0] == counts[1]
+
+
+def test_deadline_sweep_issues_the_same_statements_for_10_and_200_orders(
+        db, world, users, count_queries):
+    """Set-based: as many statements for 200 due orders as for 10 (one chunk each), the
+    UPDATEs batched (no `UPDATE rectification_order … WHERE id = ?`), one INSERT of the
+    history events per transition, and versions bumped once per transition as before."""
+    counts = []
+    for n in (10, 200):
+        case = world.make_case(db, campaign=world.make_campaign(db, code=f"c{n}"),
+                               state="rectification")
+        orders = [make_order(db, case, users["inspector"], deadline=DEADLINE, issued_on=ISSUED,
+                             number=f"N-{n}-{i}").id for i in range(n)]
+        db.session.expire_all()
+        with count_queries() as statements:
+            summary = sweeps.deadline_sweep(local(DEADLINE + timedelta(days=20)))
+        assert (summary["overdue"], summary["escalated"]) == (n, n)
+        counts.append(len(statements))
+        assert single_row_updates(statements, "rectification_order") == []
+        batched = [s for s in statements if s.lstrip().upper().startswith(
+            "UPDATE RECTIFICATION_ORDER")]
+        assert len(batched) == 2 and all(" IN " in s.upper() for s in batched)
+        assert sum(1 for s in statements
+                   if s.lstrip().upper().startswith("INSERT INTO HISTORY_EVENT")) == 2
+        assert set(db.session.execute(
+            sa.select(RectificationOrder.state, RectificationOrder.version)
+            .where(RectificationOrder.id.in_(orders)))) == {("escalated", 3)}
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(HistoryEvent)
+                                 .where(HistoryEvent.object_id.in_(orders))) == 2 * n
         db.session.execute(sa.update(RectificationOrder).values(state="closed"))
         db.session.commit()
     assert counts[0] == counts[1]

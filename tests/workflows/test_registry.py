@@ -276,3 +276,39 @@ def test_reason_given(kwargs, expected):
 def test_date_after(later, earlier, expected):
     assert guards.date_after(later, earlier) is expected
 
+
+
+# What guards read ------------------------------------------------------------------------
+
+class OnlyDeclared:
+    """A row with `state` and the declared attributes only (all None): reading any other
+    attribute raises, as it would cost a query per row in a batch."""
+
+    def __init__(self, state, attributes):
+        self.__dict__.update(dict.fromkeys(attributes), state=state)
+
+    def __getattr__(self, attribute):
+        raise AttributeError(f"guard read undeclared attribute {attribute!r}")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_guards_read_only_the_attributes_they_declare(name):
+    module = registry.definition(name)
+    for trigger in module.TRIGGERS:
+        reads = registry.guard_reads(name, trigger)
+        for state in module.STATES:
+            if trigger in registry.allowed_triggers(name, state):
+                # Every guard and its message run (failed_guards evaluates all of them).
+                registry.failed_guards(name, OnlyDeclared(state, reads), trigger)
+
+
+def test_guard_reads_of_the_sweeps_triggers():
+    assert registry.guard_reads("order", "mark_overdue") == ("deadline",)
+    assert registry.guard_reads("order", "escalate") == ()
+    assert registry.guard_reads("report", "mark_overdue") == ("due_on",)
+    assert registry.guard_reads("case", "start_consolidation") == ("blocking_orders",)
+    assert registry.guard_reads("case", "close") == ("unfinished_orders", "final_summary")
+    with pytest.raises(KeyError):
+        registry.guard_reads("order", "fly")
+    with pytest.raises(TypeError):
+        guards.guard("Nope.", reads="deadline")
