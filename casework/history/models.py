@@ -22,6 +22,8 @@ class HistoryEvent(db.Model):
         sa.Index("ix_history_event_object", "object_type", "object_id", "id"),
         # The escalation queue counts events by kind (orders returned twice or more).
         sa.Index("ix_history_event_trigger", "object_type", "trigger", "object_id"),
+        # The dashboard's latest case events: newest first among one object type.
+        sa.Index("ix_history_event_type_id", "object_type", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
