@@ -20,10 +20,11 @@ from casework.campaigns.services import get_campaign
 from casework.cases.models import InspectionCase, MobilisationRecord
 from casework.complaints.models import Complaint
 from casework.dashboard.queries import (
+    Month,
     count_if,
     instant,
+    order_counts,
     order_facts,
-    overdue_at,
     scope_ids,
     sum_if,
     ts,
@@ -170,13 +171,8 @@ def campaign_report(campaign_id: int, *, actor, start: date | None,
     # Orders: issued in the range, closed in it (on time: no late submission), and
     # those overdue at its end (or today, for a range reaching into the future).
     facts = order_facts(campaign.id, actor, campaign)
-    closed = sa.and_(facts.c.closed_at >= ts(begins), facts.c.closed_at < ts(ends))
-    issued, closed_n, on_time, overdue = db.session.execute(sa.select(
-        count_if(sa.and_(facts.c.issued_on >= start, facts.c.issued_on <= end)),
-        count_if(closed),
-        count_if(sa.and_(closed, facts.c.late.is_(False))),
-        count_if(overdue_at(facts, as_of)),
-    )).one()
+    [(issued, closed_n, on_time, overdue)] = order_counts(
+        facts, [Month("period", start, end)], clock.today())
     report.orders = {"issued": issued, "closed": closed_n, "closed_on_time": on_time,
                      "overdue": overdue,
                      "on_time_rate": round(100 * on_time / closed_n, 1) if closed_n else None}

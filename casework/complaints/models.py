@@ -46,6 +46,8 @@ class Complaint(db.Model):
         sa.CheckConstraint("state != 'transferred' OR transfer_department IS NOT NULL",
                            name="transferred_has_department"),
         sa.Index("ix_complaint_state_deadline", "state", "deadline"),
+        # Complaints per month about the institutions in a dashboard's scope.
+        sa.Index("ix_complaint_institution_received", "institution_id", "received_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,7 +16,15 @@ from casework.campaigns.models import Campaign
 from casework.campaigns.report import check_period, coverage_rows, default_period
 from casework.cases.models import InspectionCase
 from casework.complaints.models import Complaint
-from casework.dashboard.queries import count_if, months, order_facts, overdue_at, scope_ids, ts
+from casework.dashboard.queries import (
+    count_if,
+    months,
+    order_counts,
+    order_facts,
+    scope_ids,
+    scoped_orders,
+    ts,
+)
 from casework.disputes.models import MedicalDispute
 from casework.errors import NotFound
 from casework.extensions import db
@@ -92,19 +100,11 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
     result = Charts(campaign, start, end)
     periods = months(start, end)
     labels = [m.key for m in periods]
-    facts = order_facts(campaign.id, actor, campaign)
     today = clock.today()
 
     # Orders per month: issued, closed, overdue and still open at the month's end.
-    columns = []
-    for m in periods:
-        closed = sa.and_(facts.c.closed_at >= ts(m.begins), facts.c.closed_at < ts(m.ends))
-        columns += [count_if(sa.and_(facts.c.issued_on >= m.first, facts.c.issued_on <= m.last)),
-                    count_if(closed),
-                    count_if(sa.and_(closed, facts.c.late.is_(False))),
-                    count_if(overdue_at(facts, min(m.last, today)))]
-    values = list(db.session.execute(sa.select(*columns)).one()) if columns else []
-    issued, closed, on_time, overdue = (values[i::4] for i in range(4))
+    counts = order_counts(order_facts(campaign.id, actor, campaign), periods, today)
+    issued, closed, on_time, overdue = ([row[i] for row in counts] for i in range(4))
     result.charts.append(Chart(
         "orders", _("Orders by month"), "bar", labels,
         [Dataset(_("Issued in the month"), issued, stack="flow"),
@@ -117,10 +117,11 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
         note=_("Orders closed in the month without a late submission, out of all closed.")))
 
     if actor.role != "institution":
+        orders = scoped_orders(campaign.id, actor, campaign).subquery("scoped_order")
         top = db.session.execute(
             sa.select(Institution.name, sa.func.count())
-            .join(facts, facts.c.institution_id == Institution.id)
-            .where(facts.c.state.in_(("overdue", "escalated")))
+            .join(orders, orders.c.institution_id == Institution.id)
+            .where(orders.c.state.in_(("overdue", "escalated")))
             .group_by(Institution.id, Institution.name)
             .order_by(sa.func.count().desc(), Institution.name).limit(TOP_N)
         ).all()

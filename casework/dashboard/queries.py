@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from casework import clock, policy
 from casework.cases.models import InspectionCase
 from casework.dbtypes import UTCDateTime
+from casework.extensions import db
 from casework.history.models import HistoryEvent
 from casework.institutions.models import Institution, Region
 from casework.orders.models import RectificationOrder, Submission
@@ -70,29 +71,9 @@ def scope_ids(actor, campaign):
     return policy.visible_institutions(query, actor, Institution)
 
 
-def order_facts(campaign_id: int, actor, campaign):
-    """One row per order of the campaign in the actor's scope: institution, issue date,
-    deadline, state, when it was closed and when it ended (closed or cancelled), and
-    whether any rectification was submitted late, and when one was first submitted in time."""
-    ends = (
-        sa.select(
-            HistoryEvent.object_id.label("order_id"),
-            sa.func.min(sa.case((HistoryEvent.to_state == "closed", HistoryEvent.at)))
-            .label("closed_at"),
-            sa.func.min(HistoryEvent.at).label("ended_at"),
-        )
-        .where(HistoryEvent.object_type == "order",
-               HistoryEvent.to_state.in_(("closed", "cancelled")),
-               HistoryEvent.from_state != HistoryEvent.to_state)
-        .group_by(HistoryEvent.object_id)
-        .subquery("order_end")
-    )
-    late = sa.exists().where(Submission.order_id == RectificationOrder.id,
-                             Submission.late.is_(True))
-    submitted_in_time = (sa.select(sa.func.min(Submission.submitted_at))
-                         .where(Submission.order_id == RectificationOrder.id,
-                                Submission.late.is_(False))
-                         .scalar_subquery())
+def scoped_orders(campaign_id: int, actor, campaign):
+    """The orders of the campaign in the actor's scope: id, institution, issue date,
+    deadline and state (through the case's (campaign_id, institution_id) key)."""
     return (
         sa.select(
             RectificationOrder.id.label("id"),
@@ -100,17 +81,94 @@ def order_facts(campaign_id: int, actor, campaign):
             RectificationOrder.issued_on.label("issued_on"),
             RectificationOrder.deadline.label("deadline"),
             RectificationOrder.state.label("state"),
-            ends.c.closed_at.label("closed_at"),
-            ends.c.ended_at.label("ended_at"),
-            late.label("late"),
-            submitted_in_time.label("submitted_in_time"),
         )
         .join(InspectionCase, InspectionCase.id == RectificationOrder.case_id)
-        .outerjoin(ends, ends.c.order_id == RectificationOrder.id)
         .where(InspectionCase.campaign_id == campaign_id,
                InspectionCase.institution_id.in_(scope_ids(actor, campaign)))
-        .subquery("order_facts")
     )
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """`facts`: one row per order of the campaign in scope (see order_facts);
+    `awaiting`: the spans during which an order was awaiting verification."""
+    facts: sa.Subquery
+    awaiting: sa.Subquery
+
+    @property
+    def c(self):
+        return self.facts.c
+
+
+def order_facts(campaign_id: int, actor, campaign) -> OrderFacts:
+    """One row per order of the campaign in the actor's scope: institution, issue date,
+    deadline, state, when it was closed and when it ended (closed or cancelled), whether
+    any rectification was submitted late, when one was first submitted in time, and its
+    first history event; with the spans it spent awaiting verification (see overdue_at).
+
+    The orders are chosen first; history and submissions are read for those orders only,
+    each in one grouped pass (no per-order subquery)."""
+    orders = scoped_orders(campaign_id, actor, campaign).cte("scoped_order")
+    order_ids = sa.select(orders.c.id)
+    events = (sa.select(HistoryEvent.id, HistoryEvent.object_id, HistoryEvent.at,
+                        HistoryEvent.from_state, HistoryEvent.to_state)
+              .where(HistoryEvent.object_type == "order", HistoryEvent.object_id.in_(order_ids))
+              .subquery("order_event"))
+    changed = events.c.from_state != events.c.to_state
+    ends = (
+        sa.select(
+            events.c.object_id.label("order_id"),
+            sa.func.min(sa.case((sa.and_(events.c.to_state == "closed", changed),
+                                 events.c.at))).label("closed_at"),
+            sa.func.min(sa.case((sa.and_(events.c.to_state.in_(("closed", "cancelled")),
+                                         changed), events.c.at))).label("ended_at"),
+            sa.func.min(events.c.at).label("first_at"),
+        )
+        .group_by(events.c.object_id)
+        .subquery("order_end")
+    )
+    submitted = (
+        sa.select(
+            Submission.order_id.label("order_id"),
+            count_if(Submission.late.is_(True)).label("late_count"),
+            sa.func.min(sa.case((Submission.late.is_(False), Submission.submitted_at)))
+            .label("submitted_in_time"),
+        )
+        .where(Submission.order_id.in_(order_ids))
+        .group_by(Submission.order_id)
+        .subquery("order_submission")
+    )
+    facts = (
+        sa.select(
+            orders.c.id, orders.c.institution_id, orders.c.issued_on, orders.c.deadline,
+            orders.c.state,
+            ends.c.closed_at.label("closed_at"),
+            ends.c.ended_at.label("ended_at"),
+            ends.c.first_at.label("first_at"),
+            (sa.func.coalesce(submitted.c.late_count, 0) > 0).label("late"),
+            sa.type_coerce(submitted.c.submitted_in_time, UTCDateTime())
+            .label("submitted_in_time"),
+        )
+        .outerjoin(ends, ends.c.order_id == orders.c.id)
+        .outerjoin(submitted, submitted.c.order_id == orders.c.id)
+        .cte("order_facts")
+    )
+    # Awaiting verification: from an event moving the order to `submitted` until its next
+    # event (history read in (at, id) order); before an order's first event (seeded data),
+    # from its first timely submission on. A span (lo, hi] holds the instant t when
+    # lo < t <= hi (hi null: still open).
+    following = sa.func.lead(events.c.at).over(partition_by=events.c.object_id,
+                                               order_by=(events.c.at, events.c.id))
+    spans = (sa.select(events.c.object_id.label("order_id"), events.c.to_state,
+                       events.c.at.label("lo"), following.label("hi"))
+             .subquery("order_span"))
+    awaiting = sa.union_all(
+        sa.select(spans.c.order_id, spans.c.lo, spans.c.hi)
+        .where(spans.c.to_state == "submitted"),
+        sa.select(facts.c.id, facts.c.submitted_in_time, facts.c.first_at)
+        .where(facts.c.submitted_in_time.is_not(None)),
+    ).subquery("awaiting")
+    return OrderFacts(facts, awaiting)
 
 
 def count_if(condition):
@@ -122,24 +180,53 @@ def sum_if(value, condition):
     return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
 
 
-def overdue_at(facts, day: date):
-    """Overdue at the end of `day`: issued, deadline before it, not closed or cancelled by
-    then, and not awaiting verification then (a rectification submitted and not yet
-    verified is the inspector's move, not the institution's delay).
+def periods_table(periods: list[Month], today: date):
+    """The periods as rows (idx, first, last, begins, ends, day, after), a union of literal
+    rows: `day` is the day "overdue" is judged on (the period's last day, or today if that
+    is earlier) and `after` the instant that day ends."""
+    rows = []
+    for idx, m in enumerate(periods):
+        day = min(m.last, today)
+        rows.append(sa.select(
+            sa.literal(idx, sa.Integer).label("idx"),
+            sa.literal(m.first, sa.Date).label("first"),
+            sa.literal(m.last, sa.Date).label("last"),
+            ts(m.begins).label("begins"), ts(m.ends).label("ends"),
+            sa.literal(day, sa.Date).label("day"),
+            ts(instant(day + timedelta(days=1))).label("after")))
+    return (sa.union_all(*rows) if len(rows) > 1 else rows[0]).subquery("period")
+
+
+def order_counts(facts: OrderFacts, periods: list[Month], today: date) -> list[tuple]:
+    """Per period, (issued, closed, closed on time, overdue at its end): one grouped query.
+
+    Issued: issue date in the period. Closed: first closed in the period; on time: with
+    no late submission. Overdue at the end of `day` (the period's last day, or today):
+    issued, deadline before it, not closed or cancelled by then, and not awaiting
+    verification then (a rectification submitted and not yet verified is the inspector's
+    move, not the institution's delay).
 
     Awaiting verification is read from the order's history: its last event by then moved
     it to `submitted`. A submission the inspector returned leaves the order overdue once
     its deadline has passed, as the order machine has it. Orders with no history by then
     (seeded data) fall back to "a rectification was submitted in time by then"."""
-    after = ts(instant(day + timedelta(days=1)))
-    state_then = (sa.select(HistoryEvent.to_state)
-                  .where(HistoryEvent.object_type == "order",
-                         HistoryEvent.object_id == facts.c.id, HistoryEvent.at < after)
-                  .order_by(HistoryEvent.at.desc(), HistoryEvent.id.desc())
-                  .limit(1).scalar_subquery())
-    submitted_then = sa.case((sa.and_(facts.c.submitted_in_time.is_not(None),
-                                      facts.c.submitted_in_time < after), "submitted"),
-                             else_="issued")
-    return sa.and_(facts.c.issued_on <= day, facts.c.deadline < day,
-                   sa.or_(facts.c.ended_at.is_(None), facts.c.ended_at >= after),
-                   sa.func.coalesce(state_then, submitted_then) != "submitted")
+    if not periods:
+        return []
+    p, f, a = periods_table(periods, today), facts.facts, facts.awaiting
+    issued = sa.and_(f.c.issued_on >= p.c.first, f.c.issued_on <= p.c.last)
+    closed = sa.and_(f.c.closed_at >= p.c.begins, f.c.closed_at < p.c.ends)
+    open_late = sa.and_(f.c.issued_on <= p.c.day, f.c.deadline < p.c.day,
+                        sa.or_(f.c.ended_at.is_(None), f.c.ended_at >= p.c.after))
+    # The spans of one order never overlap, so at most one matches a (period, order).
+    rows = db.session.execute(
+        sa.select(p.c.idx, count_if(issued), count_if(closed),
+                  count_if(sa.and_(closed, f.c.late.is_(False))),
+                  count_if(sa.and_(open_late, a.c.order_id.is_(None))))
+        .select_from(p)
+        .join(f, sa.or_(issued, closed, open_late))
+        .outerjoin(a, sa.and_(a.c.order_id == f.c.id, open_late, a.c.lo < p.c.after,
+                              sa.or_(a.c.hi.is_(None), a.c.hi >= p.c.after)))
+        .group_by(p.c.idx)
+    ).all()
+    found = {r[0]: tuple(r[1:]) for r in rows}
+    return [found.get(i, (0, 0, 0, 0)) for i in range(len(periods))]

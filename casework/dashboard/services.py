@@ -19,12 +19,13 @@ from casework.workdays.services import unconfirmed_years_needed
 
 
 def recent_case_events(actor, limit: int = 10) -> list[tuple[HistoryEvent, InspectionCase]]:
-    """The latest case transitions within the actor's jurisdiction."""
+    """The latest case transitions within the actor's jurisdiction: read newest first
+    along the (object_type, id) index, stopping after `limit` visible ones."""
     query = (
         sa.select(HistoryEvent, InspectionCase)
-        .join(InspectionCase, sa.and_(HistoryEvent.object_type == "case",
-                                      HistoryEvent.object_id == InspectionCase.id))
+        .join(InspectionCase, HistoryEvent.object_id == InspectionCase.id)
         .join(Institution, Institution.id == InspectionCase.institution_id)
+        .where(HistoryEvent.object_type == "case")
         .options(joinedload(HistoryEvent.actor), joinedload(InspectionCase.institution))
         .order_by(HistoryEvent.id.desc()).limit(limit)
     )

@@ -24,6 +24,8 @@ class HistoryEvent(db.Model):
         # reads when each object last had one (escalated, returned, designated for
         # tackling): grouped queries answered from this index alone.
         sa.Index("ix_history_event_trigger_at", "object_type", "trigger", "object_id", "at"),
+        # The dashboard's latest case events: newest first among one object type.
+        sa.Index("ix_history_event_type_id", "object_type", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
