@@ -87,8 +87,10 @@ class Key:
         return self.column.desc() if self.descending else self.column.asc()
 
 
-def capped_count(query, id_column, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """(rows, capped): the number of rows of `query`, counting at most `cap` + 1."""
+def capped_count(query, id_column, cap: int | None = None) -> tuple[int, bool]:
+    """(rows, capped): the number of rows of `query`, counting at most `cap` (default
+    COUNT_CAP) + 1."""
+    cap = cap or COUNT_CAP
     limited = query.order_by(None).with_only_columns(id_column).limit(cap + 1).subquery()
     n = db.session.scalar(sa.select(sa.func.count()).select_from(limited))
     return min(n, cap), n > cap
@@ -158,7 +160,7 @@ def _beyond(keys: list[Key], values: list, *, backwards: bool):
 
 def paginate_keyset(query, keys: list[Key], *, per_page: int, page: int | None = 1,
                     after: str | None = None, before: str | None = None,
-                    count_cap: int = COUNT_CAP) -> Page:
+                    count_cap: int | None = None) -> Page:
     """One page of `query` (not yet ordered) in the order of `keys`.
 
     `after` / `before`: a cursor from a previous page's next_cursor / prev_cursor; the

@@ -63,8 +63,13 @@ def _bulk_updates_keep_the_rank(state):
     values = {_key(k): v for k, v in (statement._values or {}).items()}
     if "state" in values and "state_rank" not in values:
         new_state = values["state"]
-        expr = new_state if isinstance(new_state, sa.ColumnElement) else sa.literal(new_state)
-        statement = statement.values(state_rank=sa.case(ranks, value=expr))
+        if isinstance(new_state, sa.BindParameter) and new_state.callable is None:
+            new_state = new_state.value
+        if isinstance(new_state, sa.ColumnElement):  # an expression: rank it in SQL
+            rank = sa.case(ranks, value=new_state)
+        else:
+            rank = ranks[new_state]
+        statement = statement.values({model.state_rank: rank})
         return state.invoke_statement(statement=statement)
     params = state.parameters
     if isinstance(params, list) and any("state" in p and "state_rank" not in p for p in params):
