@@ -68,6 +68,7 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(__import__("casework.points.views").points.views.bp)
     app.register_blueprint(__import__("casework.settings.views").settings.views.bp)
     app.register_blueprint(__import__("casework.disputes.views").disputes.views.bp)
+    app.register_blueprint(__import__("casework.institutions.views").institutions.views.bp)
 
     from casework.cli import register_cli
 

@@ -23,3 +23,20 @@ def day(value) -> date | None:
 def int_arg(name: str) -> int | None:
     """The query-string argument `name` as a whole number, else None."""
     return whole(request.args.get(name))
+
+
+def page_args() -> dict:
+    """`page`, `after`, `before` of a keyset list (see pagination.paginate_keyset): with a
+    cursor, the page number is only shown (None when the link did not carry it)."""
+    after = request.args.get("after") or None
+    before = None if after else request.args.get("before") or None
+    page = int_arg("page")
+    return {"page": page if (after or before) else (page or 1), "after": after,
+            "before": before}
+
+
+def institution_filter() -> dict:
+    """The lists' institution filter: `institution_id` (chosen from the suggestions) or,
+    typed without choosing, `institution` (part of a name, at most 200 characters)."""
+    name = " ".join((request.args.get("institution") or "").split())[:200] or None
+    return {"institution_id": int_arg("institution_id"), "institution": name}

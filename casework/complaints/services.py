@@ -17,6 +17,7 @@ from casework.complaints import personal_data as pd
 from casework.complaints.models import (
     CATEGORIES,
     CHANNELS,
+    LIST_RANK,
     ComplainantDetails,
     Complaint,
     PersonalDataAccess,
@@ -27,7 +28,7 @@ from casework.history.models import HistoryEvent
 from casework.history.services import history_of
 from casework.institutions.models import Institution
 from casework.labels import state_label
-from casework.pagination import Page, paginate
+from casework.pagination import Key, Page, paginate_keyset
 from casework.settings import services as settings
 from casework.users.models import User
 from casework.workdays import services as workdays
@@ -249,18 +250,34 @@ class ComplaintFilters:
     category: str | None = None
     channel: str | None = None
     overdue: bool = False
+    institution_id: int | None = None
+    # Part of an institution's name (the filter typed without choosing from the list).
+    institution: str | None = None
+
+
+# The list's order: the open ones (state_rank 0, see LIST_RANK) by nearest deadline, then
+# the closed ones; newest first within a day. Served by ix_complaint_list_order.
+LIST_KEYS = [Key(Complaint.state_rank), Key(Complaint.deadline),
+             Key(Complaint.id, descending=True)]
 
 
 def _filtered(actor, filters: ComplaintFilters) -> sa.Select:
-    finished = sa.case((Complaint.state.in_(("closed",)), 1), else_=0)
+    """The complaints the filters choose, not yet ordered (see LIST_KEYS)."""
     query = (sa.select(Complaint)
              .options(joinedload(Complaint.institution), joinedload(Complaint.handler),
-                      joinedload(Complaint.staff))
-             .order_by(finished, Complaint.deadline, Complaint.id.desc()))
+                      joinedload(Complaint.staff)))
     query = policy.visible_complaints(query, actor, Complaint)
     if filters.overdue:
+        # The open states all rank 0: said twice so the index on the rank serves it.
         query = query.where(Complaint.state.in_(OPEN_STATES),
+                            Complaint.state_rank == LIST_RANK[OPEN_STATES[0]],
                             Complaint.deadline < clock.today())
+    if filters.institution_id:
+        query = query.where(Complaint.institution_id == filters.institution_id)
+    elif filters.institution:
+        query = query.where(Complaint.institution_id.in_(
+            sa.select(Institution.id).where(
+                Institution.name.icontains(filters.institution, autoescape=True))))
     errors = {}
     for field, allowed in (("state", complaint_workflow.STATES), ("category", CATEGORIES),
                            ("channel", CHANNELS)):
@@ -270,17 +287,24 @@ def _filtered(actor, filters: ComplaintFilters) -> sa.Select:
                 errors[field] = [_("Unknown value.")]
             else:
                 query = query.where(getattr(Complaint, field) == value)
+                if field == "state":
+                    query = query.where(Complaint.state_rank == LIST_RANK[value])
     if errors:
         raise Invalid(errors)
     return query
 
 
-def list_complaints(actor, filters: ComplaintFilters, *, page: int = 1,
-                    per_page: int = 50) -> Page:
+def list_complaints(actor, filters: ComplaintFilters, *, page: int | None = 1,
+                    per_page: int = 50, after: str | None = None,
+                    before: str | None = None) -> Page:
     """Complaints the actor may see (policy.visible_complaints): nearest deadline first
     among the open ones, then the finished ones, newest first. `filters.overdue`: only
-    those still being handled past their deadline. Raises Invalid (unknown filter)."""
-    return paginate(_filtered(actor, filters), page=page, per_page=per_page)
+    those still being handled past their deadline; `filters.institution_id` about that
+    institution, else `filters.institution` about institutions whose name contains it.
+    Keyset pages (see pagination.paginate_keyset: `after`/`before` cursors, the count
+    capped). Raises Invalid (unknown filter, bad cursor)."""
+    return paginate_keyset(_filtered(actor, filters), LIST_KEYS, per_page=per_page,
+                           page=page, after=after, before=before)
 
 
 def get_complaint(complaint_id: int, actor) -> Complaint:
@@ -587,8 +611,8 @@ def export_complaints(actor, filters: ComplaintFilters, *, include_details: bool
     policy.check("complaint_export", actor)
     if include_details:
         policy.check("complaint_export_personal_data", actor)
-    complaints = list(db.session.scalars(_filtered(actor, filters).limit(EXPORT_LIMIT))
-                      .unique())
+    ordered = _filtered(actor, filters).order_by(*(k.ordering for k in LIST_KEYS))
+    complaints = list(db.session.scalars(ordered.limit(EXPORT_LIMIT)).unique())
     details = {d.complaint_id: d for d in db.session.scalars(
         sa.select(ComplainantDetails).where(
             ComplainantDetails.complaint_id.in_([c.id for c in complaints])))} \

@@ -45,14 +45,14 @@ def _filters():
     return services.ComplaintFilters(
         state=request.args.get("state") or None, category=request.args.get("category") or None,
         channel=request.args.get("channel") or None,
-        overdue=request.args.get("overdue") == "1")
+        overdue=request.args.get("overdue") == "1", **parsing.institution_filter())
 
 
 @bp.get("/complaints/")
 @login_required
 def index():
     filters = _filters()
-    page = services.list_complaints(current_user, filters, page=_int_arg("page") or 1)
+    page = services.list_complaints(current_user, filters, **parsing.page_args())
     return render_template("complaints/index.html", page=page, filters=filters,
                            states=complaint_workflow.STATES,
                            can_register=services.may_register(current_user),

@@ -5,6 +5,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from casework import sortkeys
 from casework.cases.models import InspectionCase
 from casework.dbtypes import UTCDateTime, one_of, utcnow
 from casework.evidence.models import Attachment
@@ -14,6 +15,14 @@ from casework.users.models import User
 from workflows import order as order_workflow
 
 EXTENSION_STATUSES = ("pending", "approved", "declined")
+# Institutions see what needs them first: sent back, escalated, late; the open ones before
+# the finished ones (so "open" is state_rank < len(OPEN_STATES)).
+TODO_ORDER = ("returned", "escalated", "overdue", "issued", "acknowledged", "submitted",
+              "closed", "cancelled")
+LIST_RANK = {state: i for i, state in enumerate(TODO_ORDER)}
+OPEN_RANK_LIMIT = len(order_workflow.OPEN_STATES)
+if set(TODO_ORDER[:OPEN_RANK_LIMIT]) != order_workflow.OPEN_STATES:
+    raise RuntimeError("TODO_ORDER must list the open states first")
 
 order_finding = sa.Table(
     "order_finding",
@@ -28,12 +37,16 @@ class RectificationOrder(db.Model):
     __table_args__ = (
         one_of("state", order_workflow.STATES),
         sa.Index("ix_rectification_order_state_deadline", "state", "deadline"),
+        # The list's order (see TODO_ORDER), served by an index instead of a CASE.
+        sa.Index("ix_rectification_order_list_order", "state_rank", "deadline", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(64), unique=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection_case.id"), index=True)
     state: Mapped[str] = mapped_column(sa.String(16), default=order_workflow.INITIAL)
+    # The state's place in TODO_ORDER, kept in step by casework.sortkeys.
+    state_rank: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     requirements: Mapped[str] = mapped_column(sa.Text)
     issuing_body: Mapped[str] = mapped_column(sa.String(200))
@@ -67,6 +80,9 @@ class RectificationOrder(db.Model):
 
     def days_left(self, today: date) -> int:
         return (self.deadline - today).days
+
+
+sortkeys.ranked(RectificationOrder, LIST_RANK, order_workflow.STATES)
 
 
 class Submission(db.Model):

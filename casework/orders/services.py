@@ -21,13 +21,15 @@ from casework.history.services import history_of
 from casework.inspections.models import Finding, Inspection
 from casework.institutions.models import Institution
 from casework.orders.models import (
+    LIST_RANK,
+    OPEN_RANK_LIMIT,
     ExtensionRequest,
     OrderNumberSequence,
     RectificationOrder,
     Submission,
     order_finding,
 )
-from casework.pagination import Page, paginate
+from casework.pagination import Key, Page, paginate_keyset
 from casework.workdays import services as workdays
 from workflows import binding
 from workflows import order as order_workflow
@@ -36,9 +38,9 @@ MAX_TEXT = 5000
 DEADLINE_KINDS = ("date", "calendar_days", "working_days", "months")
 # Upper bounds that catch a typo (200 months) without getting in anyone's way.
 DEADLINE_LIMITS = {"calendar_days": 365, "working_days": 250, "months": 12}
-# Institutions see what needs them first: sent back, late, escalated.
-TODO_ORDER = ("returned", "escalated", "overdue", "issued", "acknowledged", "submitted",
-              "closed", "cancelled")
+# What needs attention first (TODO_ORDER, stored as state_rank), then by deadline.
+LIST_KEYS = [Key(RectificationOrder.state_rank), Key(RectificationOrder.deadline),
+             Key(RectificationOrder.id)]
 
 
 _text = partial(validation.text, limit=MAX_TEXT)
@@ -199,29 +201,41 @@ class OrderFilters:
     state: str | None = None
     case_id: int | None = None
     open_only: bool = False
+    institution_id: int | None = None
+    # Part of an institution's name (the filter typed without choosing from the list).
+    institution: str | None = None
 
 
-def list_orders(actor, filters: OrderFilters, *, page: int = 1, per_page: int = 50) -> Page:
-    """Orders the actor may see; what needs attention first, then by deadline."""
-    priority = sa.case({s: i for i, s in enumerate(TODO_ORDER)}, value=RectificationOrder.state)
+def list_orders(actor, filters: OrderFilters, *, page: int | None = 1, per_page: int = 50,
+                after: str | None = None, before: str | None = None) -> Page:
+    """Orders the actor may see; what needs attention first (TODO_ORDER), then by
+    deadline. Keyset pages (see pagination.paginate_keyset: `after`/`before` cursors,
+    the count capped). Raises Invalid (unknown state, bad cursor)."""
     query = (
         sa.select(RectificationOrder)
         .join(InspectionCase, InspectionCase.id == RectificationOrder.case_id)
         .join(Institution, Institution.id == InspectionCase.institution_id)
         .options(joinedload(RectificationOrder.case).joinedload(InspectionCase.institution),
                  joinedload(RectificationOrder.case).joinedload(InspectionCase.campaign))
-        .order_by(priority, RectificationOrder.deadline, RectificationOrder.id)
     )
     query = policy.visible_institutions(query, actor, Institution)
     if filters.state:
         if filters.state not in order_workflow.STATES:
             raise Invalid({"state": [_("Unknown state.")]})
-        query = query.where(RectificationOrder.state == filters.state)
+        # Each state has a rank of its own: the rank is what the index serves.
+        query = query.where(RectificationOrder.state == filters.state,
+                            RectificationOrder.state_rank == LIST_RANK[filters.state])
     if filters.open_only:
-        query = query.where(RectificationOrder.state.in_(order_workflow.OPEN_STATES))
+        query = query.where(RectificationOrder.state.in_(order_workflow.OPEN_STATES),
+                            RectificationOrder.state_rank < OPEN_RANK_LIMIT)
     if filters.case_id:
         query = query.where(RectificationOrder.case_id == filters.case_id)
-    return paginate(query, page=page, per_page=per_page)
+    if filters.institution_id:
+        query = query.where(Institution.id == filters.institution_id)
+    elif filters.institution:
+        query = query.where(Institution.name.icontains(filters.institution, autoescape=True))
+    return paginate_keyset(query, LIST_KEYS, per_page=per_page, page=page, after=after,
+                           before=before)
 
 
 def case_orders(case) -> list[RectificationOrder]:

@@ -48,10 +48,12 @@ def index():
     # No state: the open orders (what needs doing); "all": closed and cancelled too.
     state = request.args.get("state") or None
     filters = services.OrderFilters(state=None if state == "all" else state,
-                                    open_only=state is None)
-    page = services.list_orders(current_user, filters, page=_int_arg("page") or 1)
+                                    open_only=state is None, **parsing.institution_filter())
+    page = services.list_orders(current_user, filters, **parsing.page_args())
+    # An institution's own to-do list has nothing to filter by institution.
     return render_template("orders/index.html", page=page, filters=filters, chosen=state or "",
-                           states=order_workflow.STATES)
+                           states=order_workflow.STATES,
+                           show_institution_filter=current_user.institution_id is None)
 
 
 # --- issuing ----------------------------------------------------------------------
