@@ -23,6 +23,8 @@ def main(argv=None) -> int:
                         help="fraction of province scale (1.0 = 5,000 institutions, "
                              "1,000,000 complaints)")
     parser.add_argument("--repeat", type=int, default=20, help="requests per page")
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="seconds per page after which fewer requests (at least 3) do")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results.json"),
                         help="where the figures go as JSON")
     parser.add_argument("--skip-generate", action="store_true",
@@ -63,7 +65,7 @@ def main(argv=None) -> int:
         from bench import measure
 
         print(f"== Pages ({args.repeat} requests each, in-process test client) ==")
-        results["pages"] = measure.pages(args.db, args.repeat)
+        results["pages"] = measure.pages(args.db, args.repeat, args.budget)
     if "jobs" in parts:
         from bench import jobs
 
