@@ -96,8 +96,10 @@ def test_every_post_route_refuses_a_request_without_csrf_token(app, client, logi
     assert 'data-state="mobilisation"' in client.get(f"/cases/{case.id}").get_data(as_text=True)
 
 
-# Pages anyone may open: the login page and the public complaint form and tracking.
-PUBLIC_ENDPOINTS = {"users.login", "complaints.public_new", "complaints.public_track"}
+# Pages anyone may open: the login page, the public complaint form and tracking, and the
+# status line for monitoring (it shows nothing but "ok").
+PUBLIC_ENDPOINTS = {"users.login", "complaints.public_new", "complaints.public_track",
+                    "dashboard.status"}
 
 
 def test_every_page_requires_login(app, client, world, db):

@@ -36,6 +36,13 @@ def root():
     return redirect(url_for("dashboard.index"))
 
 
+@bp.get("/status")
+def status():
+    """No login: for monitoring, and the benchmark's baseline (bench/measure.py)."""
+    return render_template("status.txt", **services.status()), 200, {
+        "Content-Type": "text/plain; charset=utf-8"}
+
+
 @bp.get("/dashboard")
 @login_required
 def index():

@@ -1,0 +1,85 @@
+"""`python -m bench` (scripts/bench): generate the data, then measure pages and jobs.
+
+    scripts/bench                     # scale 0.01 into casework_bench, then measure
+    scripts/bench --scale 1.0         # province scale (about 10 minutes to generate)
+    scripts/bench --skip-generate     # measure the database as it is
+    scripts/bench --only generate     # or: pages, jobs, load
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bench import generate
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default="casework_bench",
+                        help="PostgreSQL database on 127.0.0.1:5432 (dropped and recreated)")
+    parser.add_argument("--scale", type=float, default=0.01,
+                        help="fraction of province scale (1.0 = 5,000 institutions, "
+                             "1,000,000 complaints)")
+    parser.add_argument("--repeat", type=int, default=20, help="requests per page")
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="seconds per page after which fewer requests (at least 3) do")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results.json"),
+                        help="where the figures go as JSON")
+    parser.add_argument("--skip-generate", action="store_true",
+                        help="measure the existing database")
+    parser.add_argument("--only", choices=("generate", "check", "pages", "jobs", "load"),
+                        action="append", help="run only these parts (repeatable)")
+    parser.add_argument("--load", action="store_true",
+                        help="also run the multi-process load test against gunicorn")
+    parser.add_argument("--load-seconds", type=int, default=20)
+    args = parser.parse_args(argv)
+    parts = set(args.only or ["generate", "check", "pages", "jobs"])
+    if args.load:
+        parts.add("load")
+    if args.skip_generate:
+        parts.discard("generate")
+    results = {"db": args.db, "scale": args.scale}
+    out = Path(args.out)
+    if out.exists():
+        try:
+            results = {**json.loads(out.read_text()), **results}
+        except ValueError:
+            pass
+    if "generate" in parts:
+        print(f"== Generating (scale {args.scale}) ==")
+        results["generate"] = generate.build(args.db, args.scale)
+        results["counts"] = generate.counts(args.scale)
+    if "check" in parts:
+        import psycopg
+
+        from bench import check
+
+        with psycopg.connect(generate.pg_url(args.db)) as conn:
+            found = check.problems(conn)
+        print("== Consistency with the machines: "
+              + ("fine ==" if not found else "PROBLEMS ==\n  " + "\n  ".join(found)))
+        results["consistency_problems"] = found
+    if "pages" in parts:
+        from bench import measure
+
+        print(f"== Pages ({args.repeat} requests each, in-process test client) ==")
+        results["pages"] = measure.pages(args.db, args.repeat, args.budget)
+    if "jobs" in parts:
+        from bench import jobs
+
+        print("== Scheduler jobs (rolled back) vs raw set-based SQL (rolled back) ==")
+        results["jobs"] = jobs.measure(args.db)
+    if "load" in parts:
+        from bench import load
+
+        print(f"== Load ({args.load_seconds} s per path, gunicorn) ==")
+        results["load"] = load.run(args.db, args.load_seconds)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+    print(f"Written {out}")
+    return 1 if results.get("consistency_problems") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
