@@ -1,7 +1,7 @@
 """Notifications: an index on the key alone (notify() looks up existing keys by key)
 
 Revision ID: 3f902184816c
-Revises: d38870c21ae6
+Revises: 1e96b5dd84c9
 Create Date: 2026-12-03 00:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3f902184816c'
-down_revision = 'd38870c21ae6'
+down_revision = '1e96b5dd84c9'
 branch_labels = None
 depends_on = None
 

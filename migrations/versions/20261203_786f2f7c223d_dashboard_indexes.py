@@ -2,7 +2,7 @@
 institution and date (complaints per month in scope)
 
 Revision ID: 786f2f7c223d
-Revises: d38870c21ae6
+Revises: 3f902184816c
 Create Date: 2026-12-03 00:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '786f2f7c223d'
-down_revision = 'd38870c21ae6'
+down_revision = '3f902184816c'
 branch_labels = None
 depends_on = None
 

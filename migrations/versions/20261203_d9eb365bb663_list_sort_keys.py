@@ -1,7 +1,7 @@
 """Complaints and orders: a stored list rank (state_rank) and indexes serving the lists' order
 
 Revision ID: d9eb365bb663
-Revises: d38870c21ae6
+Revises: 786f2f7c223d
 Create Date: 2026-12-03 00:00:00
 
 The complaint and order lists sorted by a CASE over the state, which no index can serve.
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd9eb365bb663'
-down_revision = 'd38870c21ae6'
+down_revision = '786f2f7c223d'
 branch_labels = None
 depends_on = None
 
