@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user, login_required
 
 from casework.institutions import services
-from casework.web import localized
+from casework.labels import localized
 
 bp = Blueprint("institutions", __name__)
 
