@@ -231,8 +231,9 @@ def apply_batch(model, ids, trigger: str, *, actor, comment: str | None = None,
     query each). For each row, policy, trigger and guards are checked exactly as apply()
     does, by the same machine. The writes are set-based: one
     `UPDATE … SET state, version = version + 1[, what callbacks changed]
-    WHERE (id, version) IN (…) RETURNING id` per group of rows with the same changes
-    (from and to state), and one INSERT of all the history events; all commit together.
+    WHERE id IN (…) AND version = … RETURNING id` per group of rows with the same changes
+    (from and to state) read at the same version, and one INSERT of all the history
+    events; all commit together.
     A row a transition leaves unchanged (an internal transition) keeps its version, as
     with the ORM. `kwargs_for(row)` gives the trigger's keyword arguments per row.
     Returns (ids moved, {id: reasons} for rows whose guards refused); rows no longer in
@@ -284,25 +285,25 @@ def apply_batch(model, ids, trigger: str, *, actor, comment: str | None = None,
                            if k in columns and k not in (version_key, "id")
                            and (k not in before or before[k] != v)}
                 if changes:
+                    # Rows with the same changes read at the same version: one UPDATE.
                     key = _frozen(changes)
-                    group = groups.setdefault(key if key is not None else ("row", row.id),
-                                              (changes, []))
-                    group[1].append((row.id, getattr(row, version_key) if version_key
-                                     else None))
+                    read_at = getattr(row, version_key) if version_key else None
+                    groups.setdefault((key if key is not None else ("row", row.id), read_at),
+                                      (changes, read_at, []))[2].append(row.id)
                 events.append({
                     "object_type": name, "object_id": row.id, "trigger": trigger,
                     "from_state": from_state, "to_state": row.state, "actor_id": actor.id,
                     "actor_role": actor.role, "comment": comment,
                     "data": {k: _jsonable(v) for k, v in kwargs.items()} or None})
-        for changes, keys in groups.values():
-            update = sa.update(table).values({columns[k]: v for k, v in changes.items()})
+        for changes, read_at, group_ids in groups.values():
+            update = (sa.update(table).values({columns[k]: v for k, v in changes.items()})
+                      .where(columns["id"].in_(group_ids)))
             if version is not None:
-                update = update.values({version: sa.func.coalesce(version, 0) + 1}).where(
-                    sa.tuple_(columns["id"], version).in_(keys))
-            else:
-                update = update.where(columns["id"].in_([i for i, _ in keys]))
+                # The ORM's optimistic check, for the whole group at once.
+                update = update.values({version: 1 if read_at is None else version + 1}).where(
+                    version.is_(None) if read_at is None else version == read_at)
             written = set(db.session.scalars(update.returning(columns["id"])))
-            if written != {i for i, _ in keys}:
+            if written != set(group_ids):
                 raise StaleObject()
         if events:
             db.session.execute(sa.insert(HistoryEvent.__table__), events)

@@ -123,3 +123,38 @@ def test_overdue_shown_and_filtered_on_the_pages(client, login, users, world, db
         client.get("/complaints/")
     assert len(many) == len(few)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Complaint)) == 17
+
+
+def test_reminders_run_in_chunks_of_a_constant_number_of_statements(
+        users, world, db, clock, count_queries, monkeypatch):
+    """Chunk by chunk (CHUNK rows each, here 2): the statements grow by the same few per
+    chunk (read the chunk, the coordinators, the existing keys, the e-mail choices, one
+    INSERT), never per complaint or per notification; each chunk commits."""
+    from casework.orders import sweeps as order_sweeps
+
+    monkeypatch.setattr(order_sweeps, "CHUNK", 2)
+    clock("2026-03-02T10:00:00+08:00")
+    counts, commits = [], []
+    session = db.session()
+
+    def committed(_session):
+        commits.append(1)
+
+    sa.event.listen(session, "after_commit", committed)
+    try:
+        for n in (2, 4, 8):
+            while db.session.scalar(sa.select(sa.func.count()).select_from(Complaint)) < n:
+                register(users, world)
+            db.session.execute(sa.delete(Notification))
+            db.session.commit()
+            commits.clear()
+            with count_queries() as statements:
+                summary = complaint_reminders(at("2026-03-20"))   # all overdue
+            assert (summary["complaints"], summary["notifications"]) == (n, n)
+            assert len(commits) == n // 2
+            counts.append(len(statements))
+    finally:
+        sa.event.remove(session, "after_commit", committed)
+    per_chunk = counts[1] - counts[0]
+    assert counts[2] - counts[1] == 2 * per_chunk
+    assert per_chunk <= 5

@@ -322,3 +322,38 @@ def test_deadline_sweep_issues_the_same_statements_for_10_and_200_orders(
         db.session.execute(sa.update(RectificationOrder).values(state="closed"))
         db.session.commit()
     assert counts[0] == counts[1]
+
+
+def test_reminders_run_in_chunks_of_a_constant_number_of_statements(
+        db, world, users, case, count_queries, monkeypatch):
+    """Chunk by chunk (here 2 orders each): the statements grow by the same few per chunk
+    (read the chunk, the institution users, the existing keys, the e-mail choices, one
+    INSERT), however many reminders the chunk's orders are due; each chunk commits."""
+    monkeypatch.setattr(sweeps, "CHUNK", 2)
+    session = db.session()
+    commits, counts = [], []
+
+    def committed(_session):
+        commits.append(1)
+
+    made = 0
+    sa.event.listen(session, "after_commit", committed)
+    try:
+        for n in (2, 4, 8):
+            while made < n:
+                make_order(db, case, users["inspector"], deadline=DEADLINE, issued_on=ISSUED,
+                           number=f"N-{made}")
+                made += 1
+            db.session.execute(sa.delete(Notification))
+            db.session.commit()
+            commits.clear()
+            with count_queries() as statements:
+                summary = sweeps.deadline_reminders(local(date(2022, 3, 14)))
+            assert (summary["orders"], summary["notifications"]) == (n, 3 * n)
+            assert len(commits) == n // 2
+            counts.append(len(statements))
+    finally:
+        sa.event.remove(session, "after_commit", committed)
+    per_chunk = counts[1] - counts[0]
+    assert counts[2] - counts[1] == 2 * per_chunk
+    assert per_chunk <= 5
