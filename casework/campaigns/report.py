@@ -234,13 +234,18 @@ def coverage_rows(campaign: Campaign, actor, start: date, end: date) -> list[Cov
     """Per coverage rule: institutions in the actor's part of the campaign's region, and
     how many had an inspection of this campaign finalised between start and end. One
     grouped query, whatever the number of institutions."""
-    inspected = sa.exists().where(
-        Inspection.case_id == InspectionCase.id, InspectionCase.campaign_id == campaign.id,
-        InspectionCase.institution_id == Institution.id,
-        _finalised_between(instant(start), instant(end + timedelta(days=1))))
+    inspected = (
+        sa.select(InspectionCase.institution_id)
+        .join(Inspection, Inspection.case_id == InspectionCase.id)
+        .where(InspectionCase.campaign_id == campaign.id,
+               _finalised_between(instant(start), instant(end + timedelta(days=1))))
+        .distinct()
+        .subquery("inspected")
+    )
     rows = db.session.execute(
         sa.select(Institution.type, Institution.level, Institution.ownership,
-                  sa.func.count(), count_if(inspected))
+                  sa.func.count(), sa.func.count(inspected.c.institution_id))
+        .outerjoin(inspected, inspected.c.institution_id == Institution.id)
         .where(Institution.id.in_(scope_ids(actor, campaign)))
         .group_by(Institution.type, Institution.level, Institution.ownership)
     ).all()
