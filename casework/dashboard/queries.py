@@ -113,7 +113,8 @@ def order_facts(campaign_id: int, actor, campaign) -> OrderFacts:
     events = (sa.select(HistoryEvent.id, HistoryEvent.object_id, HistoryEvent.at,
                         HistoryEvent.from_state, HistoryEvent.to_state)
               .where(HistoryEvent.object_type == "order", HistoryEvent.object_id.in_(order_ids))
-              .subquery("order_event"))
+              # Read once for both the grouped ends and the spans below.
+              .cte("order_event").prefix_with("MATERIALIZED"))
     changed = events.c.from_state != events.c.to_state
     ends = (
         sa.select(
