@@ -13,6 +13,7 @@ from math import ceil
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import aliased
 
 from casework import clock, policy, xlsx
 from casework.campaigns.models import Campaign, KeyTask
@@ -152,14 +153,23 @@ def campaign_report(campaign_id: int, *, actor, start: date | None,
     ).one()
 
     # Findings by key task, with those rectified (in an order verified and closed).
-    rectified = sa.exists().where(
-        order_finding.c.finding_id == Finding.id,
-        order_finding.c.order_id == RectificationOrder.id,
-        RectificationOrder.state == "closed")
+    finding, case = aliased(Finding), aliased(InspectionCase)
+    rectified = (
+        sa.select(order_finding.c.finding_id)
+        .join(RectificationOrder, RectificationOrder.id == order_finding.c.order_id)
+        .where(RectificationOrder.state == "closed",
+               order_finding.c.finding_id.in_(
+                   sa.select(finding.id).join(case, case.id == finding.case_id)
+                   .where(case.campaign_id == campaign.id)))
+        .distinct()
+        .subquery("rectified")
+    )
     counts = {r[0]: r[1:] for r in db.session.execute(
         sa.select(Finding.key_task_id, sa.func.count(),
-                  count_if(Finding.rectification_required.is_(True)), count_if(rectified))
+                  count_if(Finding.rectification_required.is_(True)),
+                  sa.func.count(rectified.c.finding_id))
         .join(Inspection, Inspection.id == Finding.inspection_id)
+        .outerjoin(rectified, rectified.c.finding_id == Finding.id)
         .join(InspectionCase, InspectionCase.id == Finding.case_id)
         .where(InspectionCase.campaign_id == campaign.id,
                InspectionCase.institution_id.in_(scope), done)
@@ -234,13 +244,18 @@ def coverage_rows(campaign: Campaign, actor, start: date, end: date) -> list[Cov
     """Per coverage rule: institutions in the actor's part of the campaign's region, and
     how many had an inspection of this campaign finalised between start and end. One
     grouped query, whatever the number of institutions."""
-    inspected = sa.exists().where(
-        Inspection.case_id == InspectionCase.id, InspectionCase.campaign_id == campaign.id,
-        InspectionCase.institution_id == Institution.id,
-        _finalised_between(instant(start), instant(end + timedelta(days=1))))
+    inspected = (
+        sa.select(InspectionCase.institution_id)
+        .join(Inspection, Inspection.case_id == InspectionCase.id)
+        .where(InspectionCase.campaign_id == campaign.id,
+               _finalised_between(instant(start), instant(end + timedelta(days=1))))
+        .distinct()
+        .subquery("inspected")
+    )
     rows = db.session.execute(
         sa.select(Institution.type, Institution.level, Institution.ownership,
-                  sa.func.count(), count_if(inspected))
+                  sa.func.count(), sa.func.count(inspected.c.institution_id))
+        .outerjoin(inspected, inspected.c.institution_id == Institution.id)
         .where(Institution.id.in_(scope_ids(actor, campaign)))
         .group_by(Institution.type, Institution.level, Institution.ownership)
     ).all()

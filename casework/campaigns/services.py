@@ -15,22 +15,25 @@ from casework.extensions import db
 from casework.institutions.models import Institution, Region
 
 
-def list_campaigns(actor) -> list[tuple[Campaign, int]]:
-    """Visible campaigns, newest first, each with the number of its cases the actor sees."""
+def list_campaigns(actor, case_counts: dict[int, int] | None = None
+                   ) -> list[tuple[Campaign, int]]:
+    """Visible campaigns, newest first, each with the number of its cases the actor sees
+    (`case_counts` by campaign id when the caller has them already)."""
     campaigns = list(db.session.scalars(
         policy.visible_campaigns(sa.select(Campaign), actor, Campaign)
         .options(joinedload(Campaign.region), selectinload(Campaign.phases))
         .order_by(Campaign.starts_on.desc())
     ).unique())
-    counts_query = (
-        sa.select(InspectionCase.campaign_id, sa.func.count())
-        .join(Institution, Institution.id == InspectionCase.institution_id)
-        .group_by(InspectionCase.campaign_id)
-    )
-    counts = dict(db.session.execute(
-        policy.visible_institutions(counts_query, actor, Institution)
-    ).all())
-    return [(c, counts.get(c.id, 0)) for c in campaigns]
+    if case_counts is None:
+        counts_query = (
+            sa.select(InspectionCase.campaign_id, sa.func.count())
+            .join(Institution, Institution.id == InspectionCase.institution_id)
+            .group_by(InspectionCase.campaign_id)
+        )
+        case_counts = dict(db.session.execute(
+            policy.visible_institutions(counts_query, actor, Institution)
+        ).all())
+    return [(c, case_counts.get(c.id, 0)) for c in campaigns]
 
 
 def get_campaign(campaign_id: int, actor) -> Campaign:

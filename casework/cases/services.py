@@ -102,3 +102,18 @@ def state_counts(actor, campaign_id: int | None = None) -> dict[str, int]:
     counts = dict.fromkeys(case_workflow.STATES, 0)
     counts.update(dict(db.session.execute(query.group_by(InspectionCase.state)).all()))
     return counts
+
+
+def case_counts(actor) -> tuple[dict[int, int], dict[str, int]]:
+    """Visible cases per campaign and per state (every state present, zero included),
+    from one grouped query: the dashboard needs both."""
+    query = (sa.select(InspectionCase.campaign_id, InspectionCase.state, sa.func.count())
+             .join(Institution, Institution.id == InspectionCase.institution_id))
+    query = policy.visible_institutions(query, actor, Institution)
+    by_campaign: dict[int, int] = {}
+    by_state = dict.fromkeys(case_workflow.STATES, 0)
+    for campaign_id, state, n in db.session.execute(
+            query.group_by(InspectionCase.campaign_id, InspectionCase.state)):
+        by_campaign[campaign_id] = by_campaign.get(campaign_id, 0) + n
+        by_state[state] += n
+    return by_campaign, by_state

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from casework import clock, policy
-from casework.campaigns.models import Campaign
+from casework.campaigns.models import Campaign, KeyTask
 from casework.campaigns.report import check_period, coverage_rows, default_period
 from casework.cases.models import InspectionCase
 from casework.complaints.models import Complaint
@@ -21,6 +21,7 @@ from casework.dashboard.queries import (
     months,
     order_counts,
     order_facts,
+    periods_table,
     scope_ids,
     scoped_orders,
     ts,
@@ -75,11 +76,11 @@ class Charts:
 
 
 def pick_campaign(actor, campaign_id: int | None, campaigns: list[Campaign]) -> Campaign | None:
-    """The campaign asked for (NotFound if the actor may not chart it), else the one
+    """The campaign asked for (NotFound if the actor does not see it), else the one
     running today, else the newest."""
     if campaign_id is not None:
         chosen = next((c for c in campaigns if c.id == campaign_id), None)
-        if chosen is None or not policy.allows("dashboard_charts_view", actor, chosen):
+        if chosen is None:
             raise NotFound()
         return chosen
     today = clock.today()
@@ -92,7 +93,11 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
     """The charts of the actor's dashboard. `campaigns` are those the actor sees (already
     loaded for the selector). Raises NotFound (campaign), Invalid (period)."""
     campaign = pick_campaign(actor, campaign_id, campaigns)
-    if campaign is None or not policy.allows("dashboard_charts_view", actor, campaign):
+    if campaign is None:
+        return Charts(None, None, None)
+    if not policy.allows("dashboard_charts_view", actor, campaign):
+        if campaign_id is not None:
+            raise NotFound()
         return Charts(None, None, None)
     if start is None and end is None:
         start, end = default_period(campaign)
@@ -130,8 +135,9 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
             "bar", [r[0] for r in top], [Dataset(_("Orders overdue or escalated"),
                                                  [r[1] for r in top])], horizontal=True))
 
-    found = dict(db.session.execute(
-        sa.select(Finding.key_task_id, sa.func.count())
+    # Findings of inspections finalised in the period, with the key tasks themselves.
+    found = (
+        sa.select(Finding.key_task_id, sa.func.count().label("n"))
         .join(Inspection, Inspection.id == Finding.inspection_id)
         .join(InspectionCase, InspectionCase.id == Finding.case_id)
         .where(InspectionCase.campaign_id == campaign.id,
@@ -139,12 +145,18 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
                Inspection.finalised_at >= ts(periods[0].begins),
                Inspection.finalised_at < ts(periods[-1].ends))
         .group_by(Finding.key_task_id)
-    ).all()) if periods else {}
-    tasks = campaign.key_tasks
+        .subquery("found")
+    )
+    tasks = db.session.execute(
+        sa.select(KeyTask, sa.func.coalesce(found.c.n, 0))
+        .outerjoin(found, found.c.key_task_id == KeyTask.id)
+        .where(KeyTask.campaign_id == campaign.id)
+        .order_by(KeyTask.position, KeyTask.id)
+    ).all()
     result.charts.append(Chart(
         "findings", _("Findings by key task"), "bar",
-        [localized(t, "title") for t in tasks],
-        [Dataset(_("Findings"), [found.get(t.id, 0) for t in tasks])], horizontal=True))
+        [localized(t, "title") for t, _n in tasks],
+        [Dataset(_("Findings"), [n for _t, n in tasks])], horizontal=True))
 
     if actor.role == "institution":
         return result
@@ -158,22 +170,32 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
         note=_("Institutions with an inspection finalised in the period, out of those in "
                "scope.")))
 
+    # Complaints received (and substantiated) and medical disputes per month, about
+    # institutions in scope: one statement, grouped by month.
     scope = scope_ids(actor, campaign)
-    columns = []
-    for m in periods:
-        received = sa.and_(Complaint.received_on >= m.first, Complaint.received_on <= m.last)
-        columns += [count_if(received),
-                    count_if(sa.and_(received, Complaint.outcome == "substantiated"))]
-    complaints = (list(db.session.execute(
-        sa.select(*columns).where(Complaint.institution_id.in_(scope))).one())
-        if columns else [])
-    disputes = (list(db.session.execute(
-        sa.select(*[count_if(sa.and_(MedicalDispute.occurred_on >= m.first,
-                                     MedicalDispute.occurred_on <= m.last)) for m in periods])
-        .where(MedicalDispute.institution_id.in_(scope))).one()) if periods else [])
+    p = periods_table(periods, today)
+    by_month = sa.union_all(
+        sa.select(p.c.idx, sa.literal(0, sa.Integer).label("kind"), sa.func.count(),
+                  count_if(Complaint.outcome == "substantiated"))
+        .select_from(p)
+        .join(Complaint, sa.and_(Complaint.received_on >= p.c.first,
+                                 Complaint.received_on <= p.c.last))
+        .where(Complaint.institution_id.in_(scope))
+        .group_by(p.c.idx),
+        sa.select(p.c.idx, sa.literal(1, sa.Integer), sa.func.count(),
+                  sa.literal(0, sa.Integer))
+        .select_from(p)
+        .join(MedicalDispute, sa.and_(MedicalDispute.occurred_on >= p.c.first,
+                                      MedicalDispute.occurred_on <= p.c.last))
+        .where(MedicalDispute.institution_id.in_(scope))
+        .group_by(p.c.idx),
+    )
+    counts = {(idx, kind): (n, m) for idx, kind, n, m in db.session.execute(by_month)}
+    complaints = [counts.get((i, 0), (0, 0)) for i in range(len(periods))]
+    disputes = [counts.get((i, 1), (0, 0))[0] for i in range(len(periods))]
     result.charts.append(Chart(
         "complaints", _("Complaints and disputes by month"), "line", labels,
-        [Dataset(_("Complaints received"), complaints[0::2]),
-         Dataset(_("Complaints substantiated"), complaints[1::2]),
+        [Dataset(_("Complaints received"), [n for n, _m in complaints]),
+         Dataset(_("Complaints substantiated"), [m for _n, m in complaints]),
          Dataset(_("Medical disputes"), disputes)]))
     return result

@@ -91,7 +91,7 @@ def scoped_orders(campaign_id: int, actor, campaign):
 @dataclass(frozen=True)
 class OrderFacts:
     """`facts`: one row per order of the campaign in scope (see order_facts);
-    `awaiting`: the spans during which an order was awaiting verification."""
+    `awaiting`: the spans during which an order was awaiting verification, by its history."""
     facts: sa.Subquery
     awaiting: sa.Subquery
 
@@ -108,12 +108,13 @@ def order_facts(campaign_id: int, actor, campaign) -> OrderFacts:
 
     The orders are chosen first; history and submissions are read for those orders only,
     each in one grouped pass (no per-order subquery)."""
-    orders = scoped_orders(campaign_id, actor, campaign).cte("scoped_order")
-    order_ids = sa.select(orders.c.id)
+    orders = scoped_orders(campaign_id, actor, campaign).subquery("scoped_order")
+    order_ids = sa.select(scoped_orders(campaign_id, actor, campaign).subquery().c.id)
     events = (sa.select(HistoryEvent.id, HistoryEvent.object_id, HistoryEvent.at,
                         HistoryEvent.from_state, HistoryEvent.to_state)
               .where(HistoryEvent.object_type == "order", HistoryEvent.object_id.in_(order_ids))
-              .subquery("order_event"))
+              # Read once for both the grouped ends and the spans below.
+              .cte("order_event").prefix_with("MATERIALIZED"))
     changed = events.c.from_state != events.c.to_state
     ends = (
         sa.select(
@@ -151,23 +152,20 @@ def order_facts(campaign_id: int, actor, campaign) -> OrderFacts:
         )
         .outerjoin(ends, ends.c.order_id == orders.c.id)
         .outerjoin(submitted, submitted.c.order_id == orders.c.id)
-        .cte("order_facts")
+        # Computed once, before it meets the periods (else PostgreSQL may join every
+        # period to every order before grouping the history).
+        .cte("order_facts").prefix_with("MATERIALIZED")
     )
     # Awaiting verification: from an event moving the order to `submitted` until its next
-    # event (history read in (at, id) order); before an order's first event (seeded data),
-    # from its first timely submission on. A span (lo, hi] holds the instant t when
-    # lo < t <= hi (hi null: still open).
+    # event (history read in (at, id) order). A span (lo, hi] holds the instant t when
+    # lo < t <= hi (hi null: up to now). The spans of one order never overlap.
     following = sa.func.lead(events.c.at).over(partition_by=events.c.object_id,
                                                order_by=(events.c.at, events.c.id))
     spans = (sa.select(events.c.object_id.label("order_id"), events.c.to_state,
                        events.c.at.label("lo"), following.label("hi"))
              .subquery("order_span"))
-    awaiting = sa.union_all(
-        sa.select(spans.c.order_id, spans.c.lo, spans.c.hi)
-        .where(spans.c.to_state == "submitted"),
-        sa.select(facts.c.id, facts.c.submitted_in_time, facts.c.first_at)
-        .where(facts.c.submitted_in_time.is_not(None)),
-    ).subquery("awaiting")
+    awaiting = (sa.select(spans.c.order_id, spans.c.lo, spans.c.hi)
+                .where(spans.c.to_state == "submitted").subquery("awaiting"))
     return OrderFacts(facts, awaiting)
 
 
@@ -217,11 +215,16 @@ def order_counts(facts: OrderFacts, periods: list[Month], today: date) -> list[t
     closed = sa.and_(f.c.closed_at >= p.c.begins, f.c.closed_at < p.c.ends)
     open_late = sa.and_(f.c.issued_on <= p.c.day, f.c.deadline < p.c.day,
                         sa.or_(f.c.ended_at.is_(None), f.c.ended_at >= p.c.after))
-    # The spans of one order never overlap, so at most one matches a (period, order).
+    # No history by then (seeded data): awaiting if submitted in time by then.
+    awaiting_unlogged = sa.and_(f.c.submitted_in_time.is_not(None),
+                                f.c.submitted_in_time < p.c.after,
+                                sa.or_(f.c.first_at.is_(None), f.c.first_at >= p.c.after))
+    # At most one span matches a (period, order): the join adds no rows.
     rows = db.session.execute(
         sa.select(p.c.idx, count_if(issued), count_if(closed),
                   count_if(sa.and_(closed, f.c.late.is_(False))),
-                  count_if(sa.and_(open_late, a.c.order_id.is_(None))))
+                  count_if(sa.and_(open_late, a.c.order_id.is_(None),
+                                   sa.not_(awaiting_unlogged))))
         .select_from(p)
         .join(f, sa.or_(issued, closed, open_late))
         .outerjoin(a, sa.and_(a.c.order_id == f.c.id, open_late, a.c.lo < p.c.after,

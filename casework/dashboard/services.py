@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from casework import policy
 from casework.campaigns.services import list_campaigns
 from casework.cases.models import InspectionCase
-from casework.cases.services import state_counts
+from casework.cases.services import case_counts
 from casework.dashboard.charts import campaign_charts
 from casework.extensions import db
 from casework.history.models import HistoryEvent
@@ -63,15 +63,20 @@ def overview(actor, campaign_id: int | None = None, start: date | None = None,
     """Everything the actor's dashboard needs; the charts are for `campaign_id` (default:
     the campaign running today) between `start` and `end` (default: its period so far).
     Raises NotFound (campaign not chartable by the actor), Invalid (bad period)."""
-    data = {"campaigns": list_campaigns(actor)}
     if actor.role == "admin":
-        data.update(admin_overview())
-        return data
+        return {"campaigns": list_campaigns(actor), **admin_overview()}
     if actor.role == "institution":
-        data["cases"] = institution_cases(actor)
+        # Its own cases are listed anyway (one per campaign at most): counted from them.
+        cases = institution_cases(actor)
+        by_campaign: dict[int, int] = {}
+        for case in cases:
+            by_campaign[case.campaign_id] = by_campaign.get(case.campaign_id, 0) + 1
+        data = {"campaigns": list_campaigns(actor, by_campaign), "cases": cases}
     else:
-        data["state_counts"] = state_counts(actor)
-        data["recent"] = recent_case_events(actor)
+        # One grouped count serves the campaign cards and the cases by state.
+        by_campaign, by_state = case_counts(actor)
+        data = {"campaigns": list_campaigns(actor, by_campaign), "state_counts": by_state,
+                "recent": recent_case_events(actor)}
     data["charts"] = campaign_charts(actor, campaign_id, start, end,
                                      [c for c, _n in data["campaigns"]])
     return data

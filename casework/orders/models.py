@@ -29,6 +29,8 @@ order_finding = sa.Table(
     db.metadata,
     sa.Column("order_id", sa.ForeignKey("rectification_order.id"), primary_key=True),
     sa.Column("finding_id", sa.ForeignKey("finding.id"), primary_key=True),
+    # From a finding to its orders (the report's "rectified"): the key leads with order_id.
+    sa.Index("ix_order_finding_finding_id", "finding_id"),
 )
 
 

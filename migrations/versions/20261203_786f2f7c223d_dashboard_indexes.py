@@ -1,5 +1,5 @@
 """Dashboard indexes: history by object type and id (latest case events), complaints by
-institution and date (complaints per month in scope)
+institution and date (complaints per month in scope), order findings by finding (report)
 
 Revision ID: 786f2f7c223d
 Revises: 3f902184816c
@@ -22,9 +22,13 @@ def upgrade():
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.create_index('ix_complaint_institution_received',
                               ['institution_id', 'received_on'], unique=False)
+    with op.batch_alter_table('order_finding', schema=None) as batch_op:
+        batch_op.create_index('ix_order_finding_finding_id', ['finding_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('order_finding', schema=None) as batch_op:
+        batch_op.drop_index('ix_order_finding_finding_id')
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.drop_index('ix_complaint_institution_received')
     with op.batch_alter_table('history_event', schema=None) as batch_op:

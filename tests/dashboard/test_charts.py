@@ -134,3 +134,41 @@ def test_dashboard_queries_do_not_grow_with_the_data(scenario, world, db, login,
     if role == "coordinator":
         # The 40 escalated orders of H1 show (41 with O2).
         assert "<td class=\"text-end\">41</td>" in html
+
+
+def add_orders_with_history(scenario, db, n):
+    """n more orders of H1 (issued 06-16), each submitted in time on 06-20 and returned
+    on 06-25: a submission and two history events per order."""
+    from datetime import UTC, datetime
+
+    from casework.history.models import HistoryEvent
+    from casework.orders.models import Submission
+
+    for order in scenario.more_orders(n):
+        db.session.add(Submission(order_id=order.id, report="已整改", late=False,
+                                  submitted_by_id=order.issued_by_id,
+                                  submitted_at=datetime(2021, 6, 20, 2, tzinfo=UTC)))
+        for trigger, source, target, day in (("submit", "acknowledged", "submitted", 20),
+                                             ("return", "submitted", "returned", 25)):
+            db.session.add(HistoryEvent(object_type="order", object_id=order.id,
+                                        trigger=trigger, from_state=source, to_state=target,
+                                        actor_role="institution",
+                                        at=datetime(2021, 6, day, 2, tzinfo=UTC)))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("role", ["coordinator", "inspector", "institution"])
+def test_each_dashboard_costs_the_same_statements_with_10_and_200_orders(
+        scenario, db, login, client, count_queries, role):
+    add_orders_with_history(scenario, db, 5)        # 10 orders in all
+    login.as_(role)
+    page = f"/dashboard?campaign={scenario.campaign.id}&start={START}&end={END}"
+    client.get(page)
+    with count_queries() as ten:
+        assert client.get(page).status_code == 200
+    add_orders_with_history(scenario, db, 190)      # 200 orders
+    with count_queries() as two_hundred:
+        html = client.get(page).get_data(as_text=True)
+    assert len(two_hundred) == len(ten)
+    # Issued in June: O1, O2 and the 195 added, all H1's (every role here sees H1).
+    assert '<td class="text-end">197</td>' in html
