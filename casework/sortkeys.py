@@ -6,6 +6,8 @@ indexed column, and keep it in step with `state` here:
 
 - every ORM flush (insert or update of the object) sets it from the object's state
   (mapper events `before_insert` / `before_update`);
+- every INSERT that leaves it out, ORM or Core, bulk or not, gets it from the row's state
+  (the column's default, `rank_default`);
 - every UPDATE statement run through the session that sets `state` (Core or ORM
   `update(Model).values(state=...)`, or a bulk UPDATE by primary key with a list of
   parameter dicts) gets `state_rank` added: a SQL CASE over the new state's expression,
@@ -27,6 +29,15 @@ def rank_expression(model, state_expr):
     """SQL for the rank of `state_expr` (a column or a value) under `model`'s ranking."""
     ranks = _RANKED[model.__tablename__][1]
     return sa.case(ranks, value=state_expr)
+
+
+def rank_default(ranks: dict[str, int], initial: str):
+    """The `default=` of a state_rank column: the rank of the inserted row's state."""
+
+    def default(context):
+        return ranks[context.get_current_parameters().get("state") or initial]
+
+    return default
 
 
 def ranked(model, ranks: dict[str, int], states) -> None:

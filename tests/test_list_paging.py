@@ -89,6 +89,22 @@ def test_state_rank_follows_every_kind_of_state_change(db, world, users):
     assert db.session.scalar(sa.select(Complaint.state_rank).where(Complaint.id == first)) == 0
 
 
+def test_bulk_inserts_get_the_rank_of_their_state(db, world, users):
+    case = world.make_case(db, state="rectification")
+    common = dict(requirements="整改", issuing_body="卫健委", issued_on=date(2026, 3, 1),
+                  issued_by_id=users["inspector"].id, deadline=date(2026, 3, 20),
+                  deadline_rule={"kind": "x"}, case_id=case.id)
+    db.session.execute(sa.insert(RectificationOrder), [
+        dict(common, number="A1", state="closed"), dict(common, number="A2")])
+    db.session.execute(sa.insert(RectificationOrder.__table__).values(
+        dict(common, number="A3", state="overdue")))
+    db.session.commit()
+    stored = dict(db.session.execute(
+        sa.select(RectificationOrder.number, RectificationOrder.state_rank)).all())
+    assert stored == {"A1": TODO_ORDER.index("closed"), "A2": TODO_ORDER.index("issued"),
+                      "A3": TODO_ORDER.index("overdue")}
+
+
 def test_order_rank_is_the_todo_order(db, world, users):
     add_orders(db, world, users, 6)
     stored = dict(db.session.execute(

@@ -72,7 +72,8 @@ class Complaint(db.Model):
     deadline: Mapped[date] = mapped_column(sa.Date)
     state: Mapped[str] = mapped_column(sa.String(16), default=complaint_workflow.INITIAL)
     # LIST_RANK[state], kept in step by casework.sortkeys (the list sorts by it).
-    state_rank: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    state_rank: Mapped[int] = mapped_column(
+        sa.Integer, default=sortkeys.rank_default(LIST_RANK, complaint_workflow.INITIAL), server_default="0")
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     handler_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
     outcome: Mapped[str | None] = mapped_column(sa.String(16))

@@ -48,7 +48,8 @@ class RectificationOrder(db.Model):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection_case.id"), index=True)
     state: Mapped[str] = mapped_column(sa.String(16), default=order_workflow.INITIAL)
     # The state's place in TODO_ORDER, kept in step by casework.sortkeys.
-    state_rank: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    state_rank: Mapped[int] = mapped_column(
+        sa.Integer, default=sortkeys.rank_default(LIST_RANK, order_workflow.INITIAL), server_default="0")
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     requirements: Mapped[str] = mapped_column(sa.Text)
     issuing_body: Mapped[str] = mapped_column(sa.String(200))

@@ -46,10 +46,9 @@ document.querySelectorAll("input[data-institution-search]").forEach((input) => {
       el.dataset.id = institution.id;
       el.dataset.name = institution.name;
       el.textContent = institution.name; // text, never HTML
-      el.addEventListener("mousedown", (event) => {
-        event.preventDefault(); // keep the focus in the field
-        choose(el);
-      });
+      // Keep the focus in the field (no blur closing the list), choose on the click.
+      el.addEventListener("mousedown", (event) => event.preventDefault());
+      el.addEventListener("click", () => choose(el));
       list.appendChild(el);
     });
     list.hidden = institutions.length === 0;
@@ -90,6 +89,7 @@ document.querySelectorAll("input[data-institution-search]").forEach((input) => {
       event.preventDefault();
       choose(options()[active]);
     } else if (event.key === "Escape") {
+      event.preventDefault(); // close the suggestions, keep what was typed
       close();
     }
   });
