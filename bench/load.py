@@ -72,8 +72,11 @@ def run(db: str, seconds: int = 20, workers: int = 3, users: int = 6, out=print)
                      "--only-summary", "--loglevel", "ERROR"],
                     cwd=ROOT, env={**env, "BENCH_USER": user, "BENCH_PATH": path},
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-                with open(f"{prefix}_stats.csv") as f:
-                    row = next(r for r in csv.DictReader(f) if r["Name"] == "page")
+                try:
+                    with open(f"{prefix}_stats.csv") as f:
+                        row = next(r for r in csv.DictReader(f) if r["Name"] == "page")
+                except (OSError, StopIteration):  # not one answer in the time given
+                    row = {"Requests/s": 0, "50%": "nan", "95%": "nan", "Failure Count": 0}
                 rps = float(row["Requests/s"])
                 baseline = baseline or rps
                 entry = {"path": label, "url": path, "user": user or None,
