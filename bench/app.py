@@ -1,7 +1,6 @@
 """The application on the benchmark's database, and SQL statement counting."""
 
 import functools
-import os
 from contextlib import contextmanager
 
 from bench.generate import sqlalchemy_url
@@ -12,13 +11,13 @@ DEMO_PASSWORDS = {"coordinator": "Demo-coordinator-2024", "inspector": "Demo-ins
 
 @functools.cache
 def make_app(db: str):
-    # config.py reads the environment when imported: set it first.
-    os.environ["DATABASE_URL"] = sqlalchemy_url(db)
-    os.environ.setdefault("CASEWORK_ENV", "development")
-    os.environ.setdefault("SECRET_KEY", "bench-only")
+    """The app (development settings) on `db`, whatever DATABASE_URL says."""
     from casework import create_app
+    from config import DevelopmentConfig
 
-    return create_app("development")
+    config = type("BenchConfig", (DevelopmentConfig,), {
+        "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(db), "SECRET_KEY": "bench-only"})
+    return create_app(config)
 
 
 @contextmanager

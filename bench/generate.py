@@ -449,9 +449,7 @@ INSERT INTO rectification_order (id, number, case_id, state, version, requiremen
                                  deadline_rule, deadline_provisional, request_key, created_at)
 SELECT o.id,
        '整改〔' || extract(year FROM o.issued_on) || '〕'
-         || lpad((coalesce(s.last, 0) + row_number() OVER (
-                  PARTITION BY extract(year FROM o.issued_on) ORDER BY o.id))::text, 4, '0')
-         || '号',
+         || lpad(o.n::text, greatest(4, length(o.n::text)), '0') || '号',
        o.case_id,
        (ARRAY['issued','acknowledged','submitted','returned','returned','overdue','overdue',
               'escalated','closed','closed','cancelled','cancelled'])[o.path + 1],
@@ -459,8 +457,10 @@ SELECT o.id,
        '对照问题清单逐项整改，按期报送整改报告及佐证材料。', '中卫市卫生健康委员会', o.issued_on,
        o.inspector_id, o.deadline, '{{"kind": "calendar_days", "value": 30}}'::json, false,
        NULL, pg_temp.utc(o.issued_on, 2)
-FROM g_order o
-LEFT JOIN order_number_sequence s ON s.year = extract(year FROM o.issued_on)"""),
+FROM (SELECT g.*, coalesce(s.last, 0) + row_number() OVER (
+             PARTITION BY extract(year FROM g.issued_on) ORDER BY g.id) AS n
+      FROM g_order g
+      LEFT JOIN order_number_sequence s ON s.year = extract(year FROM g.issued_on)) o"""),
     ("order numbers", """
 INSERT INTO order_number_sequence (year, last)
 SELECT extract(year FROM issued_on)::int, count(*) FROM g_order GROUP BY 1
