@@ -44,8 +44,9 @@ def targets(app) -> dict:
             "bulletin": q("""SELECT id FROM bulletin WHERE campaign_id = :live
                              ORDER BY period_start DESC LIMIT 1""", live=live),
             # The middle page of the city-wide lists (50 rows a page).
-            "complaint_page": max(1, q("SELECT count(*) FROM complaint") // 100),
-            "order_page": max(1, q("SELECT count(*) FROM rectification_order") // 100),
+            # Numbered pages stop at 20 (deeper ones go by cursor, pagination.paginate_keyset).
+            "complaint_page": min(20, max(1, q("SELECT count(*) FROM complaint") // 100)),
+            "order_page": min(20, max(1, q("SELECT count(*) FROM rectification_order") // 100)),
         }
 
 
