@@ -88,6 +88,16 @@ def scoped_orders(campaign_id: int, actor, campaign):
     )
 
 
+def among(column, ids):
+    """`column IN (ids)` for a select of ids. On PostgreSQL written `= ANY(ARRAY(ids))`:
+    the ids are computed first and looked up in the column's index, where a semi-join
+    would be planned from an estimate (a campaign's share of all orders, easily off by
+    a factor of five) and could read every order's history instead."""
+    if db.engine.dialect.name == "postgresql":
+        return column == sa.any_(sa.func.array(ids.scalar_subquery()))
+    return column.in_(ids)
+
+
 @dataclass(frozen=True)
 class OrderFacts:
     """`facts`: one row per order of the campaign in scope (see order_facts);
@@ -112,7 +122,7 @@ def order_facts(campaign_id: int, actor, campaign) -> OrderFacts:
     order_ids = sa.select(scoped_orders(campaign_id, actor, campaign).subquery().c.id)
     events = (sa.select(HistoryEvent.id, HistoryEvent.object_id, HistoryEvent.at,
                         HistoryEvent.from_state, HistoryEvent.to_state)
-              .where(HistoryEvent.object_type == "order", HistoryEvent.object_id.in_(order_ids))
+              .where(HistoryEvent.object_type == "order", among(HistoryEvent.object_id, order_ids))
               # Read once for both the grouped ends and the spans below.
               .cte("order_event").prefix_with("MATERIALIZED"))
     changed = events.c.from_state != events.c.to_state
@@ -135,7 +145,7 @@ def order_facts(campaign_id: int, actor, campaign) -> OrderFacts:
             sa.func.min(sa.case((Submission.late.is_(False), Submission.submitted_at)))
             .label("submitted_in_time"),
         )
-        .where(Submission.order_id.in_(order_ids))
+        .where(among(Submission.order_id, order_ids))
         .group_by(Submission.order_id)
         .subquery("order_submission")
     )
