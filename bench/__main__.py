@@ -40,17 +40,26 @@ def main(argv=None) -> int:
         parts.add("load")
     if args.skip_generate:
         parts.discard("generate")
-    results = {"db": args.db, "scale": args.scale}
+    # Parts run now replace theirs in the results file, the others stay (so a --load run
+    # later adds to the figures of the database it measures).
+    results = {}
     out = Path(args.out)
     if out.exists():
         try:
-            results = {**json.loads(out.read_text()), **results}
+            results = json.loads(out.read_text())
         except ValueError:
-            pass
+            results = {}
+    if "generate" in parts or results.get("db") != args.db:
+        results = {"db": args.db, "scale": args.scale}
+
+    def save():
+        out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+
     if "generate" in parts:
         print(f"== Generating (scale {args.scale}) ==")
         results["generate"] = generate.build(args.db, args.scale)
         results["counts"] = generate.counts(args.scale)
+        save()
     if "check" in parts:
         import psycopg
 
@@ -61,22 +70,25 @@ def main(argv=None) -> int:
         print("== Consistency with the machines: "
               + ("fine ==" if not found else "PROBLEMS ==\n  " + "\n  ".join(found)))
         results["consistency_problems"] = found
+        save()
     if "pages" in parts:
         from bench import measure
 
         print(f"== Pages ({args.repeat} requests each, in-process test client) ==")
         results["pages"] = measure.pages(args.db, args.repeat, args.budget)
+        save()
     if "jobs" in parts:
         from bench import jobs
 
         print("== Scheduler jobs (rolled back) vs raw set-based SQL (rolled back) ==")
         results["jobs"] = jobs.measure(args.db)
+        save()
     if "load" in parts:
         from bench import load
 
         print(f"== Load ({args.load_seconds} s per path, gunicorn) ==")
         results["load"] = load.run(args.db, args.load_seconds)
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+        save()
     print(f"Written {out}")
     return 1 if results.get("consistency_problems") else 0
 
