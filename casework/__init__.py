@@ -70,6 +70,11 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(__import__("casework.disputes.views").disputes.views.bp)
     app.register_blueprint(__import__("casework.institutions.views").institutions.views.bp)
 
+    from casework.effects import HANDLERS
+    from workflows import binding
+
+    binding.install_effects(HANDLERS)
+
     from casework.cli import register_cli
 
     register_cli(app)

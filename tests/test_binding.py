@@ -293,33 +293,125 @@ def test_concurrent_triggers_have_one_winner(app, world, db, users):
     assert len(_events(db, case_id)) == 1
 
 
-def test_before_commit_joins_the_transition_or_undoes_it(world, db, users):
+@pytest.fixture
+def declared_effect(monkeypatch):
+    """The case machine declaring one effect for designate_tackling, with a handler that
+    records what it saw and can be told to fail."""
+    from workflows import case as case_machine
+
+    seen, behaviour = [], {"fail": False}
+
+    def handler(row, event, actor):
+        from casework.points.models import PointsEntry
+
+        seen.append((row.state, event.trigger, actor.role))
+        binding.db.session.add(PointsEntry(
+            institution_id=row.institution_id, year=2026, awarded_on=sa.func.current_date(),
+            points=1, reason="effect"))
+        if behaviour["fail"]:
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(case_machine, "EFFECTS",
+                        {"designate_tackling": ("test_effect",),
+                         "release_tackling": ("test_effect",)}, raising=False)
+    monkeypatch.setitem(binding._HANDLERS, "test_effect", handler)
+    return seen, behaviour
+
+
+def _entries(db):
     from casework.points.models import PointsEntry
 
+    with db.engine.connect() as conn:
+        return conn.scalar(sa.select(sa.func.count()).select_from(PointsEntry))
+
+
+def test_declared_effects_commit_with_the_transition_or_undo_it(world, db, users,
+                                                               declared_effect):
+    seen, behaviour = declared_effect
     case = world.make_case(db, state="rectification")
-    seen = []
-
-    def add_entry(row):
-        seen.append(row.state)
-        db.session.add(PointsEntry(institution_id=row.institution_id, year=2026,
-                                   awarded_on=sa.func.current_date(), points=1, reason="x"))
-
     binding.apply(case, "designate_tackling", actor=users["coordinator"], version=1,
-                  comment="滞后", before_commit=add_entry)
-    assert seen == ["tackling"]  # runs after the machine moved the row
+                  comment="滞后")
+    assert seen == [("tackling", "designate_tackling", "coordinator")]  # after the machine
     assert _stored(db, case.id)[:2] == ("tackling", 2)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(PointsEntry)) == 1
+    assert _entries(db) == 1
 
-    def fail(row):
-        db.session.add(PointsEntry(institution_id=row.institution_id, year=2026,
-                                   awarded_on=sa.func.current_date(), points=1, reason="y"))
-        raise RuntimeError("boom")
-
+    behaviour["fail"] = True
     with pytest.raises(RuntimeError):
         binding.apply(case, "release_tackling", actor=users["coordinator"], version=2,
-                      comment="好转", before_commit=fail)
+                      comment="好转")
     _assert_untouched(db, case.id, "tackling", 2, events=1)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(PointsEntry)) == 1
+    assert _entries(db) == 1
+
+
+def test_a_declared_effect_without_a_handler_is_refused_at_install(monkeypatch):
+    from workflows import case as case_machine
+
+    monkeypatch.setattr(case_machine, "EFFECTS", {"close": ("nobody_handles_this",)},
+                        raising=False)
+    before = binding.installed_effects()
+    with pytest.raises(ValueError, match="nobody_handles_this"):
+        binding.install_effects(before)
+    assert binding.installed_effects() == before
+
+
+def test_effects_name_known_triggers_and_installed_handlers():
+    from casework.effects import HANDLERS
+
+    declared = {effect for name in registry.all_names()
+                for effects in registry.effects(name).values() for effect in effects}
+    assert declared == set(HANDLERS)  # no handler without a declaration, none missing
+    assert binding.installed_effects() == HANDLERS
+    assert registry.effects("complaint")["conclude"] == ("award_complaint_points",)
+
+
+def test_a_sweep_cannot_fire_a_trigger_with_effects(world, db, users, declared_effect):
+    case = world.make_case(db, state="rectification")
+    with pytest.raises(ValueError, match="declares effects"):
+        binding.apply_batch(InspectionCase, [case.id], "designate_tackling",
+                            actor=policy.SYSTEM)
+    _assert_untouched(db, case.id, "rectification", 1)
+
+
+def test_units_of_work_nest_and_only_the_outermost_commits(world, db, users):
+    first = world.make_case(db, state="rectification")
+    second = world.make_case(db, institution=world.clinic, campaign=first.campaign,
+                             state="rectification")
+    coordinator = users["coordinator"]
+    with pytest.raises(RuntimeError):
+        with binding.unit_of_work():
+            binding.apply(first, "designate_tackling", actor=coordinator, version=1,
+                          comment="滞后")
+            assert binding.in_unit_of_work()
+            assert _stored(db, first.id)[:2] == ("rectification", 1)  # not committed yet
+            binding.apply(second, "designate_tackling", actor=coordinator, version=1,
+                          comment="滞后")
+            raise RuntimeError("the second half failed")
+    assert not binding.in_unit_of_work()
+    _assert_untouched(db, first.id, "rectification", 1)
+    _assert_untouched(db, second.id, "rectification", 1)
+
+    with binding.unit_of_work():
+        binding.apply(first, "designate_tackling", actor=coordinator, version=1,
+                      comment="滞后")
+        binding.apply(second, "designate_tackling", actor=coordinator, version=1,
+                      comment="滞后")
+    assert _stored(db, first.id)[:2] == ("tackling", 2)
+    assert _stored(db, second.id)[:2] == ("tackling", 2)
+
+
+def test_a_refused_transition_inside_a_unit_undoes_the_whole_unit(world, db, users):
+    first = world.make_case(db, state="rectification")
+    second = world.make_case(db, institution=world.clinic, campaign=first.campaign,
+                             state="rectification")
+    coordinator = users["coordinator"]
+    with pytest.raises(StaleObject):
+        with binding.unit_of_work():
+            binding.apply(first, "designate_tackling", actor=coordinator, version=1,
+                          comment="滞后")
+            binding.apply(second, "designate_tackling", actor=coordinator, version=7,
+                          comment="滞后")
+    _assert_untouched(db, first.id, "rectification", 1)
+    _assert_untouched(db, second.id, "rectification", 1)
 
 
 # --- apply_batch: the sweeps' set-based transitions --------------------------------------

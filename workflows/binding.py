@@ -1,11 +1,17 @@
-"""The one place where workflow state changes on persisted objects.
+"""The one door for every write, and the one place where workflow state changes.
 
+`unit_of_work()` is the transaction every write runs in: it commits when its block ends
+and rolls everything back if the block raises; units nest (an inner one joins the outer,
+which alone commits), so a service composing several changes wraps them in one.
 `apply()` locks the row, checks policy, the trigger, the version and the guards, fires
-the pure machine on the row for this call only, writes exactly one history event and
-commits both together; any failure rolls the session back (and the row's state with
-it: transitions has no rollback of its own) and nothing is written.
+the pure machine on the row for this call only, writes exactly one history event, runs
+the effects the machine declares for the trigger (`EFFECTS` in its definition, handlers
+installed by `install_effects`) and commits them all together; any failure rolls the
+session back (and the row's state with it: transitions has no rollback of its own) and
+nothing is written. `changing()` is the same door for a change outside a machine.
 """
 
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 
@@ -17,6 +23,78 @@ from casework.errors import GuardFailed, IllegalTrigger, StaleObject
 from casework.extensions import db
 from casework.history.models import HistoryEvent
 from workflows import registry
+
+
+_DEPTH = "casework.unit_of_work.depth"
+_HANDLERS: dict[str, Callable] = {}
+
+
+@contextmanager
+def unit_of_work() -> Iterator:
+    """The transaction of one write: commits when the outermost block ends, rolls back
+    (and re-raises) if any block raises. Yields the session.
+
+        with binding.unit_of_work():
+            add_order(...)          # flushes, does not commit
+            binding.apply(...)      # joins this unit: commits with it, not alone
+
+    Nothing outside this function (and the job runner and CLI loaders, which own their
+    sessions) commits or rolls back.
+    """
+    session = db.session
+    depth = session.info.get(_DEPTH, 0)
+    session.info[_DEPTH] = depth + 1
+    try:
+        yield session
+        if depth == 0:
+            session.commit()
+    except BaseException:
+        if depth == 0:
+            session.rollback()
+        raise
+    finally:
+        session.info[_DEPTH] = depth
+
+
+def in_unit_of_work() -> bool:
+    """True inside a unit_of_work() block."""
+    return db.session.info.get(_DEPTH, 0) > 0
+
+
+def install_effects(handlers: Mapping[str, Callable]) -> None:
+    """Install the handlers of the effects the machines declare (`EFFECTS` in each
+    definition: trigger -> effect names). Each handler is called as
+    `handler(row, event, actor)` after the transition and its history event, inside the
+    same unit of work; what it writes commits with the transition, and if it raises
+    nothing does. Raises ValueError naming declared effects without a handler."""
+    declared = {name for machine in registry.all_names()
+                for names in registry.effects(machine).values() for name in names}
+    missing = sorted(declared - set(handlers))
+    if missing:
+        raise ValueError(f"effects declared without a handler: {missing}")
+    _HANDLERS.clear()
+    _HANDLERS.update(handlers)
+
+
+def installed_effects() -> dict[str, Callable]:
+    """The installed effect handlers by name (for tests and documentation)."""
+    return dict(_HANDLERS)
+
+
+def _run_effects(name: str, trigger: str, row, event, actor) -> None:
+    for effect in registry.effects(name).get(trigger, ()):
+        handler = _HANDLERS.get(effect)
+        if handler is None:
+            raise RuntimeError(f"effect {effect!r} of {name}.{trigger} has no handler installed")
+        handler(row, event, actor)
+
+
+def _stale(model, row_id: int) -> StaleObject:
+    """The StaleObject for a row another transaction changed, read after the rollback."""
+    if in_unit_of_work():
+        return StaleObject()  # the outer unit rolls back; the row cannot be read yet
+    current = db.session.get(model, row_id)
+    return StaleObject(current.state, current.version) if current is not None else StaleObject()
 
 
 def _jsonable(value):
@@ -37,18 +115,18 @@ def available_triggers(row, actor) -> list[str]:
 
 
 def apply(row, trigger: str, *, actor, version: int | None, comment: str | None = None,
-          changes: dict | None = None, effects: dict | None = None,
-          before_commit=None, **kwargs) -> HistoryEvent:
+          changes: dict | None = None, effects: dict | None = None, **kwargs) -> HistoryEvent:
     """Fire `trigger` on `row` as `actor` and commit it with its history event.
 
     `version` is the version the actor read; None only for the scheduler, which reads
     and fires in one go under the row lock. `changes` are attribute values written on
     the locked row before the guards run (a final summary, a new deadline), so they
-    commit with the transition or not at all. `effects` are written after the machine
-    accepted the trigger (a new deadline the guard compared with the old one).
-    `before_commit(row)` runs last, after the history event is added: what it adds to the
-    session (points awarded for a substantiated complaint) commits with the transition,
-    and if it raises, nothing does.
+    commit with the transition or not at all. `effects` are attribute values written
+    after the machine accepted the trigger (a new deadline the guard compared with the
+    old one). Then the effects the machine declares for the trigger run (points awarded
+    for a substantiated complaint): what they write commits with the transition, and if
+    one raises, nothing does. Inside an enclosing unit_of_work() the transition joins it
+    and commits with the rest.
 
     Raises NotPermitted (policy), IllegalTrigger (not allowed from the current state;
     names the allowed ones), StaleObject (version mismatch or concurrent write),
@@ -58,58 +136,54 @@ def apply(row, trigger: str, *, actor, version: int | None, comment: str | None 
     model = type(row)
     comment = (comment or "").strip() or None
     try:
-        # Between web workers and the scheduler the database is the lock.
-        locked = db.session.execute(
-            sa.select(model).where(model.id == row.id).with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one()
-        definition = registry.definition(name)
-        if trigger not in definition.TRIGGERS:
-            raise IllegalTrigger(trigger, locked.state, available_triggers(locked, actor), name)
-        policy.check(f"{name}_{trigger}", actor, locked)
-        allowed = registry.allowed_triggers(name, locked.state)
-        if trigger not in allowed:
-            raise IllegalTrigger(trigger, locked.state, available_triggers(locked, actor), name)
-        if version is None and actor is not policy.SYSTEM:
-            raise StaleObject(locked.state, locked.version)
-        if version is not None and locked.version != version:
-            raise StaleObject(locked.state, locked.version)
-        for attribute, value in (changes or {}).items():
-            setattr(locked, attribute, value)
-        from_state = locked.state
-        # Guards only read; without autoflush their queries cannot write the row early
-        # (which would bump its version twice in one transition).
-        with db.session.no_autoflush:
-            fired = registry.fire(name, locked, trigger, comment=comment, **kwargs)
-            if not fired:
-                raise GuardFailed(
-                    registry.failed_guards(name, locked, trigger, comment=comment, **kwargs)
-                )
-        for attribute, value in (effects or {}).items():
-            setattr(locked, attribute, value)
-        event = HistoryEvent(
-            object_type=name,
-            object_id=locked.id,
-            trigger=trigger,
-            from_state=from_state,
-            to_state=locked.state,
-            actor_id=actor.id,
-            actor_role=actor.role,
-            comment=comment,
-            data={k: _jsonable(v) for k, v in kwargs.items()} or None,
-        )
-        db.session.add(event)
-        if before_commit is not None:
-            before_commit(locked)
-        db.session.commit()
+        with unit_of_work():
+            # Between web workers and the scheduler the database is the lock.
+            locked = db.session.execute(
+                sa.select(model).where(model.id == row.id).with_for_update()
+                .execution_options(populate_existing=True)
+            ).scalar_one()
+            definition = registry.definition(name)
+            if trigger not in definition.TRIGGERS:
+                raise IllegalTrigger(trigger, locked.state,
+                                     available_triggers(locked, actor), name)
+            policy.check(f"{name}_{trigger}", actor, locked)
+            allowed = registry.allowed_triggers(name, locked.state)
+            if trigger not in allowed:
+                raise IllegalTrigger(trigger, locked.state,
+                                     available_triggers(locked, actor), name)
+            if version is None and actor is not policy.SYSTEM:
+                raise StaleObject(locked.state, locked.version)
+            if version is not None and locked.version != version:
+                raise StaleObject(locked.state, locked.version)
+            for attribute, value in (changes or {}).items():
+                setattr(locked, attribute, value)
+            from_state = locked.state
+            # Guards only read; without autoflush their queries cannot write the row early
+            # (which would bump its version twice in one transition).
+            with db.session.no_autoflush:
+                fired = registry.fire(name, locked, trigger, comment=comment, **kwargs)
+                if not fired:
+                    raise GuardFailed(
+                        registry.failed_guards(name, locked, trigger, comment=comment, **kwargs)
+                    )
+            for attribute, value in (effects or {}).items():
+                setattr(locked, attribute, value)
+            event = HistoryEvent(
+                object_type=name,
+                object_id=locked.id,
+                trigger=trigger,
+                from_state=from_state,
+                to_state=locked.state,
+                actor_id=actor.id,
+                actor_role=actor.role,
+                comment=comment,
+                data={k: _jsonable(v) for k, v in kwargs.items()} or None,
+            )
+            db.session.add(event)
+            _run_effects(name, trigger, locked, event, actor)
         return event
     except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(model, row.id)
-        raise StaleObject(current.state, current.version) from None
-    except BaseException:
-        db.session.rollback()
-        raise
+        raise _stale(model, row.id) from None
 
 
 def apply_listed(row, trigger: str, listed: tuple[str, ...], *, actor, version: int | None,
@@ -136,8 +210,8 @@ def apply_listed(row, trigger: str, listed: tuple[str, ...], *, actor, version: 
 def changing(model, row_id: int, *, version: int | None, check=None):
     """Change a row outside its machine (a draft's commentary, a complaint's links, a
     dispute's route) the way apply() changes state: under the row lock, only if the row
-    is still at the `version` the user read, committed when the block ends, rolled back
-    if it raises.
+    is still at the `version` the user read, in a unit of work (committed when the
+    outermost block ends, rolled back if it raises).
 
         with binding.changing(Bulletin, bulletin_id, version=version) as locked:
             locked.commentary = text
@@ -146,22 +220,17 @@ def changing(model, row_id: int, *, version: int | None, check=None):
     Raises StaleObject for a missing or old version, or a concurrent write.
     """
     try:
-        locked = db.session.execute(
-            sa.select(model).where(model.id == row_id).with_for_update()
-            .execution_options(populate_existing=True)).scalar_one()
-        if check is not None:
-            check(locked)
-        if version is None or locked.version != version:
-            raise StaleObject(locked.state, locked.version)
-        yield locked
-        db.session.commit()
+        with unit_of_work():
+            locked = db.session.execute(
+                sa.select(model).where(model.id == row_id).with_for_update()
+                .execution_options(populate_existing=True)).scalar_one()
+            if check is not None:
+                check(locked)
+            if version is None or locked.version != version:
+                raise StaleObject(locked.state, locked.version)
+            yield locked
     except StaleDataError:
-        db.session.rollback()
-        current = db.session.get(model, row_id)
-        raise StaleObject(current.state, current.version) from None
-    except BaseException:
-        db.session.rollback()
-        raise
+        raise _stale(model, row_id) from None
 
 
 def record(row, event_name: str, *, actor, comment: str | None = None,
@@ -241,6 +310,9 @@ def apply_batch(model, ids, trigger: str, *, actor, comment: str | None = None,
     Raises StaleObject (nothing written) if a row changed under the lock.
     """
     name = model.workflow
+    if registry.effects(name).get(trigger):
+        # Effects need the ORM row and its event; a sweep's trigger declares none.
+        raise ValueError(f"{name}.{trigger} declares effects: fire it with apply()")
     comment = (comment or "").strip() or None
     moved: list[int] = []
     refused: dict[int, list[str]] = {}
@@ -256,62 +328,58 @@ def apply_batch(model, ids, trigger: str, *, actor, comment: str | None = None,
     selected = [k for k in wanted if k in columns]
     computed = [k for k in wanted if k not in columns and hasattr(model, "guard_values")]
     try:
-        found = db.session.execute(
-            sa.select(*(columns[k].label(k) for k in selected))
-            .where(columns["id"].in_(list(ids))).order_by(columns["id"])
-            .with_for_update(skip_locked=True)
-        ).mappings().all()
-        rows = [_Light(model, dict(r)) for r in found]
-        for attribute in computed:
-            values = model.guard_values(attribute, [r.id for r in rows]) if rows else {}
-            for row in rows:
-                row.__dict__[attribute] = values[row.id]
-        events = []
-        groups: dict = {}   # changes key -> (changes, [(id, version)])
-        with db.session.no_autoflush:
-            for row in rows:
-                if trigger not in registry.allowed_triggers(name, row.state):
-                    continue
-                policy.check(f"{name}_{trigger}", actor, row)
-                kwargs = kwargs_for(row) if kwargs_for else {}
-                from_state = row.state
-                before = row.values()
-                if not registry.fire(name, row, trigger, comment=comment, **kwargs):
-                    refused[row.id] = registry.failed_guards(name, row, trigger,
-                                                             comment=comment, **kwargs)
-                    continue
-                moved.append(row.id)
-                changes = {k: v for k, v in row.values().items()
-                           if k in columns and k not in (version_key, "id")
-                           and (k not in before or before[k] != v)}
-                if changes:
-                    # Rows with the same changes read at the same version: one UPDATE.
-                    key = _frozen(changes)
-                    read_at = getattr(row, version_key) if version_key else None
-                    groups.setdefault((key if key is not None else ("row", row.id), read_at),
-                                      (changes, read_at, []))[2].append(row.id)
-                events.append({
-                    "object_type": name, "object_id": row.id, "trigger": trigger,
-                    "from_state": from_state, "to_state": row.state, "actor_id": actor.id,
-                    "actor_role": actor.role, "comment": comment,
-                    "data": {k: _jsonable(v) for k, v in kwargs.items()} or None})
-        for changes, read_at, group_ids in groups.values():
-            update = (sa.update(table).values({columns[k]: v for k, v in changes.items()})
-                      .where(columns["id"].in_(group_ids)))
-            if version is not None:
-                # The ORM's optimistic check, for the whole group at once.
-                update = update.values({version: 1 if read_at is None else version + 1}).where(
-                    version.is_(None) if read_at is None else version == read_at)
-            written = set(db.session.scalars(update.returning(columns["id"])))
-            if written != set(group_ids):
-                raise StaleObject()
-        if events:
-            db.session.execute(sa.insert(HistoryEvent.__table__), events)
-        db.session.commit()
+        with unit_of_work():
+            found = db.session.execute(
+                sa.select(*(columns[k].label(k) for k in selected))
+                .where(columns["id"].in_(list(ids))).order_by(columns["id"])
+                .with_for_update(skip_locked=True)
+            ).mappings().all()
+            rows = [_Light(model, dict(r)) for r in found]
+            for attribute in computed:
+                values = model.guard_values(attribute, [r.id for r in rows]) if rows else {}
+                for row in rows:
+                    row.__dict__[attribute] = values[row.id]
+            events = []
+            groups: dict = {}   # changes key -> (changes, [(id, version)])
+            with db.session.no_autoflush:
+                for row in rows:
+                    if trigger not in registry.allowed_triggers(name, row.state):
+                        continue
+                    policy.check(f"{name}_{trigger}", actor, row)
+                    kwargs = kwargs_for(row) if kwargs_for else {}
+                    from_state = row.state
+                    before = row.values()
+                    if not registry.fire(name, row, trigger, comment=comment, **kwargs):
+                        refused[row.id] = registry.failed_guards(name, row, trigger,
+                                                                 comment=comment, **kwargs)
+                        continue
+                    moved.append(row.id)
+                    changes = {k: v for k, v in row.values().items()
+                               if k in columns and k not in (version_key, "id")
+                               and (k not in before or before[k] != v)}
+                    if changes:
+                        # Rows with the same changes read at the same version: one UPDATE.
+                        key = _frozen(changes)
+                        read_at = getattr(row, version_key) if version_key else None
+                        groups.setdefault((key if key is not None else ("row", row.id), read_at),
+                                          (changes, read_at, []))[2].append(row.id)
+                    events.append({
+                        "object_type": name, "object_id": row.id, "trigger": trigger,
+                        "from_state": from_state, "to_state": row.state, "actor_id": actor.id,
+                        "actor_role": actor.role, "comment": comment,
+                        "data": {k: _jsonable(v) for k, v in kwargs.items()} or None})
+            for changes, read_at, group_ids in groups.values():
+                update = (sa.update(table).values({columns[k]: v for k, v in changes.items()})
+                          .where(columns["id"].in_(group_ids)))
+                if version is not None:
+                    # The ORM's optimistic check, for the whole group at once.
+                    update = update.values({version: 1 if read_at is None else version + 1}).where(
+                        version.is_(None) if read_at is None else version == read_at)
+                written = set(db.session.scalars(update.returning(columns["id"])))
+                if written != set(group_ids):
+                    raise StaleObject()
+            if events:
+                db.session.execute(sa.insert(HistoryEvent.__table__), events)
     except StaleDataError:
-        db.session.rollback()
         raise StaleObject() from None
-    except BaseException:
-        db.session.rollback()
-        raise
     return moved, refused

@@ -62,3 +62,7 @@ TRANSITIONS = [
 ]
 
 TRIGGERS = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
+
+# What a transition causes besides its state change, committed with it (handlers:
+# casework/effects.py): a substantiated conclusion earns the institution its points.
+EFFECTS = {"conclude": ("award_complaint_points",)}

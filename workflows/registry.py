@@ -52,6 +52,10 @@ def _check(module: ModuleType) -> None:
         unmarked = [g for g in spec.get("conditions", ()) if not guards.is_guard(g)]
         if unmarked:
             raise ValueError(f"{module.NAME}.{spec['trigger']}: conditions not marked @guard")
+    triggers = {spec["trigger"] for spec in module.TRANSITIONS}
+    unknown_effects = sorted(set(getattr(module, "EFFECTS", {})) - triggers)
+    if unknown_effects:
+        raise ValueError(f"{module.NAME}: effects declared for unknown triggers {unknown_effects}")
 
 
 @functools.cache
@@ -79,6 +83,13 @@ def allowed_triggers(name: str, state: str) -> list[str]:
     m = machine(name)
     m.get_state(state)
     return [t for t in definition(name).TRIGGERS if state in m.events[t].transitions]
+
+
+def effects(name: str) -> dict[str, tuple[str, ...]]:
+    """What each trigger of machine `name` causes besides its state change: effect names
+    by trigger (`EFFECTS` in the definition; the application installs a handler for each
+    name, run in the transition's commit). Empty for a machine that declares none."""
+    return dict(getattr(definition(name), "EFFECTS", {}))
 
 
 def guard_reads(name: str, trigger: str) -> tuple[str, ...]:

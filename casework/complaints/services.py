@@ -392,15 +392,10 @@ def fire_complaint(complaint_id: int, trigger: str, *, actor, version: int | Non
     if errors:
         raise Invalid(errors)
 
-    def award(row):
-        # A substantiated complaint earns its points in the same commit as the conclusion.
-        if trigger == "conclude" and row.outcome == "substantiated":
-            from casework.points import services as points
-
-            points.award_for_complaint(row, actor)
-
+    # A substantiated conclusion earns its points in the same commit (the machine
+    # declares the effect: workflows/complaint.py EFFECTS, casework/effects.py).
     return binding.apply(complaint, trigger, actor=actor, version=version, comment=comment,
-                         effects=effects, before_commit=award, **kwargs)
+                         effects=effects, **kwargs)
 
 
 # --- personal data ----------------------------------------------------------------

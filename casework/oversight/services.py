@@ -244,9 +244,7 @@ def hold_interview(interview_id: int, *, actor, version: int | None, held_on: da
     when = held_on.isoformat()
     finding_ids = [f.id for f in superseded.findings] if superseded is not None else []
 
-    def hold(_cancelled=None):
-        # Runs inside the cancellation's transaction when an order is superseded: the
-        # cancellation, the follow-up order and the interview held commit together.
+    def hold():
         follow_up_order = None
         if follow_up:
             db.session.flush()  # the superseded order's findings are free again
@@ -265,17 +263,14 @@ def hold_interview(interview_id: int, *, actor, version: int | None, held_on: da
                              follow_up_order.number if follow_up_order else None,
                              "superseded_order": superseded.number if superseded else None})
 
-    if superseded is not None:
-        binding.apply(superseded, "cancel", actor=actor, version=superseded.version,
-                      comment=_("Superseded by a follow-up order issued after the "
-                                "interview of %(date)s.", date=when), before_commit=hold)
-        return interview
-    try:
+    # The cancellation of a superseded order, the follow-up order and the interview
+    # held commit together, or none of them does.
+    with binding.unit_of_work():
+        if superseded is not None:
+            binding.apply(superseded, "cancel", actor=actor, version=superseded.version,
+                          comment=_("Superseded by a follow-up order issued after the "
+                                    "interview of %(date)s.", date=when))
         hold()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return interview
 
 
