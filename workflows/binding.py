@@ -24,7 +24,6 @@ from casework.extensions import db
 from casework.history.models import HistoryEvent
 from workflows import registry
 
-
 _DEPTH = "casework.unit_of_work.depth"
 _HANDLERS: dict[str, Callable] = {}
 
