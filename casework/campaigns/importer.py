@@ -9,6 +9,7 @@ from casework.campaigns.definition import CampaignDefinition, DefinitionError, l
 from casework.cases.models import InspectionCase
 from casework.extensions import db
 from casework.institutions.models import Institution, Region
+from workflows import binding
 
 _SCALARS = ("title", "title_en", "issuing_body", "issuing_body_en", "document_number",
             "starts_on", "ends_on", "summary")
@@ -43,7 +44,7 @@ def import_campaign(definition: CampaignDefinition, source: str | Path | None = 
         raise DefinitionError(source or definition.code,
                               [f"region: no region with code {definition.region!r} exists; "
                                "load the regions first"])
-    try:
+    with binding.unit_of_work():
         campaign = db.session.scalar(
             sa.select(models.Campaign).where(models.Campaign.code == definition.code)
         ) or models.Campaign(code=definition.code)
@@ -63,10 +64,6 @@ def import_campaign(definition: CampaignDefinition, source: str | Path | None = 
         db.session.add(campaign)
         db.session.flush()
         opened = open_cases(campaign)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return campaign, opened
 
 

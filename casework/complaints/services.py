@@ -102,21 +102,18 @@ def _store(complaint: Complaint, name, phone, id_number) -> Complaint:
     for _attempt in range(5):
         complaint.tracking_code = new_tracking_code()
         try:
-            db.session.add(complaint)
-            db.session.flush()
-            db.session.add(_details(complaint, name, phone, id_number))
-            db.session.commit()
+            with binding.unit_of_work():
+                db.session.add(complaint)
+                db.session.flush()
+                db.session.add(_details(complaint, name, phone, id_number))
             return complaint
         except IntegrityError:
-            db.session.rollback()
+            # The unit rolled back.
             found = _first_with_key(complaint.request_key)
             if found:
                 return found
             # A tracking code already taken (about never): draw again.
             continue
-        except BaseException:
-            db.session.rollback()
-            raise
     raise RuntimeError("no free tracking code after 5 attempts")
 
 
@@ -427,10 +424,10 @@ def reveal_personal_data(complaint_id: int, *, actor, purpose: str = "view",
     complaint = get_complaint(complaint_id, actor)
     policy.check("complaint_personal_data_view", actor, complaint)
     details = db.session.get(ComplainantDetails, complaint.id)
-    db.session.add(PersonalDataAccess(complaint_id=complaint.id, user_id=actor.id,
-                                      at=clock.now(), purpose=purpose,
-                                      ip=(ip or "")[:45] or None))
-    db.session.commit()
+    with binding.unit_of_work():
+        db.session.add(PersonalDataAccess(complaint_id=complaint.id, user_id=actor.id,
+                                          at=clock.now(), purpose=purpose,
+                                          ip=(ip or "")[:45] or None))
     if details is None:
         return Complainant(None, None, None)
     return Complainant(pd.decrypt(details.name_enc), pd.decrypt(details.phone_enc),
@@ -628,12 +625,9 @@ def export_complaints(actor, filters: ComplaintFilters, *, include_details: bool
         rows.append(ExportRow(complaint, shown, is_overdue(complaint, today)))
     if logged:
         at = clock.now()
-        db.session.add_all(PersonalDataAccess(complaint_id=i, user_id=actor.id, at=at,
-                                              purpose="export", ip=(ip or "")[:45] or None)
-                           for i in logged)
-        try:
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
+        with binding.unit_of_work():
+            db.session.add_all(
+                PersonalDataAccess(complaint_id=i, user_id=actor.id, at=at, purpose="export",
+                                   ip=(ip or "")[:45] or None)
+                for i in logged)
     return rows

@@ -17,6 +17,7 @@ from casework.disputes.services import load_demo_disputes
 from casework.extensions import db
 from casework.institutions.models import Institution, Region
 from casework.users.models import User
+from workflows import binding
 
 
 def _upsert(model, code, **values):
@@ -30,7 +31,7 @@ def _upsert(model, code, **values):
 def load_reference_data() -> dict[str, int]:
     """Regions, institutions and users from casework/demo/data; returns counts."""
     data = load_demo_data()
-    try:
+    with binding.unit_of_work():
         regions = {}
         for entry in data.regions:  # the file lists parents before children
             parent = regions.get(entry.parent)
@@ -58,10 +59,6 @@ def load_reference_data() -> dict[str, int]:
             user.set_password(entry.password)
             db.session.add(user)
             created_users += 1
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return {"regions": len(regions), "institutions": len(institutions),
             "new_users": created_users}
 

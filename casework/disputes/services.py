@@ -156,19 +156,16 @@ def register_dispute(*, actor, institution_id, occurred_on, type, route, summary
         resolved_on=resolved_on if status != "open" else None, summary=summary,
         registered_by_id=actor.id, request_key=request_key or None)
     try:
-        db.session.add(dispute)
-        db.session.flush()
-        binding.record(dispute, "registered", actor=actor,
-                       data={"route": route, "status": status,
-                             "amount": str(amount) if amount is not None else None})
-        db.session.commit()
+        with binding.unit_of_work():
+            db.session.add(dispute)
+            db.session.flush()
+            binding.record(dispute, "registered", actor=actor,
+                           data={"route": route, "status": status,
+                                 "amount": str(amount) if amount is not None else None})
     except IntegrityError:
-        db.session.rollback()
+        # The same request, retried while the first was committing; the unit rolled back.
         if (found := _first_with_key(request_key)) is not None:
             return found
-        raise
-    except BaseException:
-        db.session.rollback()
         raise
     return dispute
 

@@ -12,6 +12,7 @@ from casework import policy
 from casework.errors import Invalid, NotFound
 from casework.evidence.models import Attachment
 from casework.extensions import db
+from workflows import binding
 
 # Images straight from a tablet camera, and PDFs for scanned documents.
 ALLOWED_KINDS = {"jpeg", "png", "webp", "heic", "pdf"}
@@ -77,12 +78,13 @@ def store_with_errors(files: list[tuple[str, BinaryIO]], errors: dict, *,
 
 @contextmanager
 def kept_only_if_committed(stored: list[StoredFile]):
-    """Inside: write the rows for `stored` and commit. If that fails, the session is
-    rolled back and the files are removed again, so no file outlives its rows."""
+    """A unit of work for the rows of `stored`: they commit when the block ends (with
+    the enclosing unit, if any). If the block or its commit fails, the unit rolls back
+    and the files are removed again, so no file outlives its rows."""
     try:
-        yield
+        with binding.unit_of_work():
+            yield
     except BaseException:
-        db.session.rollback()
         discard(stored)
         raise
 

@@ -18,6 +18,7 @@ from casework.extensions import db
 from casework.inspections.models import SEVERITIES, Finding, FindingAmendment, Inspection
 from casework.institutions.models import Region
 from casework.users.models import User
+from workflows import binding
 
 MAX_TEXT = 5000
 AMENDABLE_FIELDS = ("description", "legal_basis", "severity", "rectification_required")
@@ -77,12 +78,11 @@ def start_inspection(case_id: int, *, actor, inspected_on: date | None, place: s
                             inspectors=inspectors)
     if uuid:
         inspection.uuid = uuid
-    db.session.add(inspection)
     try:
-        db.session.commit()
+        with binding.unit_of_work():
+            db.session.add(inspection)
     except sa.exc.IntegrityError:
         # A retried POST that raced the first copy past the lookup above.
-        db.session.rollback()
         if (found := _existing(Inspection, uuid)):
             return found
         raise
@@ -200,7 +200,6 @@ def record_finding(inspection_id: int, data: FindingInput, *, actor,
             db.session.add(finding)
             db.session.flush()
             evidence.attach(stored, actor=actor, finding=finding)
-            db.session.commit()
     except sa.exc.IntegrityError:
         # A retried POST that raced the first copy past the lookup above.
         if (found := _existing(Finding, uuid)):
@@ -235,7 +234,6 @@ def update_finding(finding_id: int, data: FindingInput, *, actor, version: int,
             finding.legal_basis = (data.legal_basis or "").strip() or None
             finding.rectification_required = bool(data.rectification_required)
             evidence.attach(stored, actor=actor, finding=finding)
-            db.session.commit()
     except StaleDataError:
         raise StaleObject() from None
     return finding
@@ -248,17 +246,13 @@ def finalise_inspection(inspection_id: int, *, actor) -> Inspection:
     policy.check("inspection_edit", actor, inspection)
     if inspection.is_final:
         return inspection  # a double tap finalises once
-    inspection.finalised_at = clock.now()
-    inspection.finalised_by_id = actor.id
     from casework.points.services import award_for_findings
 
-    try:
-        # The findings' bad-conduct points commit with the finalisation or not at all.
+    # The findings' bad-conduct points commit with the finalisation or not at all.
+    with binding.unit_of_work():
+        inspection.finalised_at = clock.now()
+        inspection.finalised_by_id = actor.id
         award_for_findings(inspection, actor)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return inspection
 
 
@@ -289,12 +283,12 @@ def amend_finding(finding_id: int, *, actor, field: str, value, reason: str | No
         errors["value"] = [_("At most %(max)d characters.", max=MAX_TEXT)]
     if errors:
         raise Invalid(errors)
-    amendment = FindingAmendment(finding=finding, field=field,
-                                 old_value=_text(getattr(finding, field)), new_value=_text(value),
-                                 reason=reason.strip(), actor_id=actor.id)
-    setattr(finding, field, value.strip() if isinstance(value, str) else value)
-    db.session.add(amendment)
-    db.session.commit()
+    with binding.unit_of_work():
+        amendment = FindingAmendment(
+            finding=finding, field=field, old_value=_text(getattr(finding, field)),
+            new_value=_text(value), reason=reason.strip(), actor_id=actor.id)
+        setattr(finding, field, value.strip() if isinstance(value, str) else value)
+        db.session.add(amendment)
     return amendment
 
 

@@ -7,7 +7,8 @@ recipient's language, in plain text with an absolute link (config BASE_URL).
 Delivery guarantees, and their limits:
 
 * A message is marked `sent` only after the SMTP server accepted it, and that is
-  committed before the next message goes out. SMTP has no idempotency, so a crash
+  committed (one unit of work per message) before the next message goes out; so
+  send_pending runs outside any unit of work (it refuses to run inside one). SMTP has no idempotency, so a crash
   between the server's "250 OK" and that commit sends that one message again on the
   next run: at most one duplicate per crash, never a lost message. The Message-ID is
   derived from the notification (its id and creation time), so a receiving system that
@@ -44,6 +45,7 @@ from casework.extensions import db
 from casework.notifications.kinds import render
 from casework.notifications.models import Notification
 from casework.users.models import User
+from workflows import binding
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,12 @@ class Summary:
 
 def send_pending(at: datetime) -> dict:
     """Mail the notifications due by `at`; returns {"sent", "skipped", "retrying",
-    "failed"[, "error"]} counts. Never raises for a mail-server problem."""
+    "failed"[, "error"]} counts. Never raises for a mail-server problem.
+
+    Commits as it goes (claims, then each message), so it must not run inside a unit
+    of work, which would hold every "sent" until the end: RuntimeError then."""
+    if binding.in_unit_of_work():
+        raise RuntimeError("send_pending commits each message: call it outside a unit of work")
     at = _aware(at)
     summary = Summary()
     after_id = 0
@@ -119,26 +126,26 @@ def _skip_unwanted(ids: list[int]) -> int:
     """Mark `skipped` the batch's notifications whose user wants no e-mail (or has no
     address, or was deactivated) since they were created; returns how many."""
     unwanted = sa.select(User.id).where(sa.not_(_wants_mail()))
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.id.in_(ids), Notification.email_status == "pending",
-               Notification.user_id.in_(unwanted))
-        .values(email_status="skipped", email_next_attempt_at=None)
-        .execution_options(synchronize_session=False))
-    db.session.commit()
+    with binding.unit_of_work():
+        result = db.session.execute(
+            sa.update(Notification)
+            .where(Notification.id.in_(ids), Notification.email_status == "pending",
+                   Notification.user_id.in_(unwanted))
+            .values(email_status="skipped", email_next_attempt_at=None)
+            .execution_options(synchronize_session=False))
     return result.rowcount
 
 
 def _claim(ids: list[int], at: datetime) -> list[Notification]:
     """Claim the batch's still-due rows for this run and load them with their users."""
     until = max(at, clock.now()) + timedelta(minutes=CLAIM_MINUTES)
-    claimed = list(db.session.scalars(
-        sa.update(Notification)
-        .where(Notification.id.in_(ids), _due(at))
-        .values(email_next_attempt_at=until)
-        .returning(Notification.id)
-        .execution_options(synchronize_session=False)))
-    db.session.commit()
+    with binding.unit_of_work():
+        claimed = list(db.session.scalars(
+            sa.update(Notification)
+            .where(Notification.id.in_(ids), _due(at))
+            .values(email_next_attempt_at=until)
+            .returning(Notification.id)
+            .execution_options(synchronize_session=False)))
     if not claimed:
         return []
     return list(db.session.scalars(
@@ -158,9 +165,9 @@ def _send_batch(batch: list[Notification], at: datetime, summary: Summary) -> No
         message = _describe(error)
         log.warning("mail server %s:%s unavailable: %s", config["MAIL_SERVER"],
                     config["MAIL_PORT"], message)
-        for notification in batch:
-            _record_failure(notification, at, message, summary)
-        db.session.commit()
+        with binding.unit_of_work():
+            for notification in batch:
+                _record_failure(notification, at, message, summary)
         summary.errors.append(message)
         raise ServerUnavailable(message) from error
     broken = False
@@ -170,33 +177,34 @@ def _send_batch(batch: list[Notification], at: datetime, summary: Summary) -> No
                 message = build_message(notification, at)
             except Exception as error:  # a bug in one message must not stop the others
                 log.exception("could not build the e-mail of notification %s", notification.id)
-                _record_failure(notification, at, _describe(error), summary)
-                db.session.commit()
+                with binding.unit_of_work():
+                    _record_failure(notification, at, _describe(error), summary)
                 continue
             try:
                 smtp.send_message(message)
             except (smtplib.SMTPException, OSError) as error:
                 description = _describe(error)
-                _record_failure(notification, at, description, summary)
-                summary.errors.append(description)
-                if _connection_lost(error):
-                    # This message failed; the rest of the batch was not tried and is
-                    # due again (its claim released) for the next run.
-                    broken = True
-                    for untried in batch[position + 1:]:
-                        untried.email_next_attempt_at = None
-                    db.session.commit()
+                lost = broken = _connection_lost(error)
+                with binding.unit_of_work():
+                    _record_failure(notification, at, description, summary)
+                    summary.errors.append(description)
+                    if lost:
+                        # This message failed; the rest of the batch was not tried and
+                        # is due again (its claim released) for the next run.
+                        for untried in batch[position + 1:]:
+                            untried.email_next_attempt_at = None
+                if lost:
                     raise ServerUnavailable(description) from error
                 # Refused for this message only (recipient, size...): the connection
                 # still serves the others.
-                db.session.commit()
                 continue
-            notification.email_status = "sent"
-            notification.email_sent_at = clock.now()
-            notification.email_next_attempt_at = None
-            notification.email_attempts += 1
-            notification.email_error = None
-            db.session.commit()  # before the next message: a crash repeats one at most
+            # Committed before the next message: a crash repeats one at most.
+            with binding.unit_of_work():
+                notification.email_status = "sent"
+                notification.email_sent_at = clock.now()
+                notification.email_next_attempt_at = None
+                notification.email_attempts += 1
+                notification.email_error = None
             summary.sent += 1
     finally:
         if broken:

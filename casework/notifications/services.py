@@ -14,6 +14,7 @@ from casework.extensions import db
 from casework.notifications.models import Notification
 from casework.pagination import Page, paginate
 from casework.users.models import User
+from workflows import binding
 
 
 @dataclass(frozen=True)
@@ -98,23 +99,19 @@ def mark_read(notification_id: int, actor, at: datetime | None = None) -> Notifi
     if notification is None:
         raise NotFound()
     if notification.read_at is None:
-        notification.read_at = at or clock.now()
-        db.session.commit()
+        with binding.unit_of_work():
+            notification.read_at = at or clock.now()
     return notification
 
 
 def mark_all_read(actor, at: datetime | None = None) -> int:
     """Mark every unread notification of the actor read; returns how many changed."""
-    try:
+    with binding.unit_of_work():
         result = db.session.execute(
             sa.update(Notification)
             .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
             .values(read_at=at or clock.now())
             .execution_options(synchronize_session=False))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return result.rowcount
 
 
@@ -147,11 +144,7 @@ def set_mail_preference(user: User, enabled: bool, email: str | None) -> User:
         errors["email"] = [_("Enter an e-mail address to receive notifications by e-mail.")]
     if errors:
         raise Invalid(errors)
-    try:
+    with binding.unit_of_work():
         user.email = email or None
         user.email_notifications = bool(enabled)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return user

@@ -10,6 +10,7 @@ from casework import clock
 from casework.extensions import db
 from casework.institutions.models import Institution, StaffMember
 from casework.points.models import PointsEntry, PointsRule
+from workflows import binding
 
 RULES = (
     ("demo-red-envelope", "complaint", "red_envelope", 3, 6,
@@ -26,7 +27,7 @@ STAFF = (("李明", "外科", "主治医师"), ("王芳", "内科", "副主任�
 
 def load_points_demo() -> str:
     """Rules, three staff members at the first two institutions, a few manual points."""
-    try:
+    with binding.unit_of_work():
         for code, source, category, inst, staff, description, english in RULES:
             if db.session.scalar(sa.select(PointsRule.id).where(PointsRule.code == code)):
                 continue
@@ -59,8 +60,4 @@ def load_points_demo() -> str:
                     year=today.year, awarded_on=today, points=points, reason=reason,
                     source_key=key))
                 added += 1
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return f"Points: {len(RULES)} rules, {added} new demo entries"

@@ -61,14 +61,6 @@ def _whole(value, field, errors, *, minimum, maximum):
     return number
 
 
-def _commit():
-    try:
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
 def get_institution(institution_id: int, actor, action: str) -> Institution:
     """The institution if it exists and `action` allows the actor on it; NotFound when the
     actor may not even see it (another hospital), NotPermitted when they may see but not
@@ -128,8 +120,8 @@ def _new_staff(institution, data: StaffInput) -> StaffMember:
 def add_staff(institution_id: int, data: StaffInput, *, actor) -> StaffMember:
     """Register a staff member of the institution. Raises NotFound, NotPermitted, Invalid."""
     institution = get_institution(institution_id, actor, "staff_manage")
-    member = _new_staff(institution, data)
-    _commit()
+    with binding.unit_of_work():
+        member = _new_staff(institution, data)
     return member
 
 
@@ -147,9 +139,10 @@ def update_staff(staff_id: int, data: StaffInput, *, actor) -> StaffMember:
     NotPermitted, Invalid."""
     member = get_staff(staff_id, actor)
     policy.check("staff_manage", actor, member.institution)
-    for key, value in _validate_staff(data).items():
-        setattr(member, key, value)
-    _commit()
+    values = _validate_staff(data)
+    with binding.unit_of_work():
+        for key, value in values.items():
+            setattr(member, key, value)
     return member
 
 
@@ -213,8 +206,8 @@ def add_rule(data: RuleInput, *, actor, code: str | None = None) -> PointsRule:
     values = _validate_rule(data)
     rule = PointsRule(code=code or f"{values['source']}-{secrets.token_hex(6)}",
                       active=True, updated_by_id=actor.id, updated_at=clock.now(), **values)
-    db.session.add(rule)
-    _commit()
+    with binding.unit_of_work():
+        db.session.add(rule)
     return rule
 
 
@@ -223,11 +216,12 @@ def update_rule(rule_id: int, data: RuleInput, *, actor, active: bool = True) ->
     deactivates it. Raises NotFound, NotPermitted, Invalid."""
     rule = get_rule(rule_id, actor)
     policy.check("points_rules_manage", actor)
-    for key, value in _validate_rule(data).items():
-        setattr(rule, key, value)
-    rule.active = bool(active)
-    rule.updated_by_id, rule.updated_at = actor.id, clock.now()
-    _commit()
+    values = _validate_rule(data)
+    with binding.unit_of_work():
+        for key, value in values.items():
+            setattr(rule, key, value)
+        rule.active = bool(active)
+        rule.updated_by_id, rule.updated_at = actor.id, clock.now()
     return rule
 
 
@@ -235,9 +229,9 @@ def set_rule_active(rule_id: int, active: bool, *, actor) -> PointsRule:
     """Deactivate (or reactivate) a rule. Raises NotFound, NotPermitted."""
     rule = get_rule(rule_id, actor)
     policy.check("points_rules_manage", actor)
-    rule.active = bool(active)
-    rule.updated_by_id, rule.updated_at = actor.id, clock.now()
-    _commit()
+    with binding.unit_of_work():
+        rule.active = bool(active)
+        rule.updated_by_id, rule.updated_at = actor.id, clock.now()
     return rule
 
 
@@ -406,15 +400,11 @@ def award_manually(institution_id: int, *, actor, points, reason: str | None,
     entry = PointsEntry(institution_id=institution.id, staff_id=staff_id, year=today.year,
                         awarded_on=today, points=points, reason=reason,
                         created_by_id=actor.id, created_at=clock.now())
-    try:
+    with binding.unit_of_work():
         db.session.add(entry)
         db.session.flush()
         binding.record(entry, "award", actor=actor, comment=reason, data={"points": points})
         _threshold_notices([entry])
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return entry
 
 
@@ -443,18 +433,14 @@ def reverse_entry(entry_id: int, *, actor, reason: str | None) -> PointsEntry:
                            reason=reason, reverses_id=entry.id, reversal_reason=reason,
                            created_by_id=actor.id, created_at=clock.now())
     try:
-        db.session.add(reversal)
-        db.session.flush()
-        binding.record(entry, "reverse", actor=actor, comment=reason,
-                       data={"points": entry.points, "reversal_id": reversal.id})
-        db.session.commit()
+        with binding.unit_of_work():
+            db.session.add(reversal)
+            db.session.flush()
+            binding.record(entry, "reverse", actor=actor, comment=reason,
+                           data={"points": entry.points, "reversal_id": reversal.id})
     except sa.exc.IntegrityError:
-        # Reversed meanwhile by someone else (reverses_id is unique).
-        db.session.rollback()
+        # Reversed meanwhile by someone else (reverses_id is unique); the unit rolled back.
         raise StaleObject() from None
-    except BaseException:
-        db.session.rollback()
-        raise
     return reversal
 
 

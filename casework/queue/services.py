@@ -35,6 +35,7 @@ from casework.queue.models import QueueClaim
 from casework.reports.models import ProgressReport
 from casework.users.models import User
 from casework.vocabulary import QUEUE_KINDS
+from workflows import binding
 from workflows import case as case_workflow
 from workflows import order as order_workflow
 from workflows import report as report_workflow
@@ -708,7 +709,8 @@ def assign_items(keys: list[str], *, actor, action: str, assignee_id: int | None
                                        for i in items):
             raise Invalid({"assignee": [_("Choose an active coordinator whose region holds "
                                           "every chosen item.")]})
-    try:
+    # The claim rows are locked; a StaleObject rolls the unit back, releasing them.
+    with binding.unit_of_work():
         claims = {c.item_key: c for c in db.session.scalars(
             sa.select(QueueClaim).where(QueueClaim.item_key.in_(keys)).with_for_update())}
         for key in keys:
@@ -726,10 +728,6 @@ def assign_items(keys: list[str], *, actor, action: str, assignee_id: int | None
                 claim.assignee_id = assignee.id
                 claim.assigned_by_id = actor.id
                 claim.assigned_at = clock.now()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return len(keys)
 
 

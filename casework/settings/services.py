@@ -15,6 +15,7 @@ from casework import clock, policy
 from casework.errors import Invalid
 from casework.extensions import db
 from casework.settings.models import Setting
+from workflows import binding
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,9 @@ def update(values: dict, *, actor) -> dict[str, int]:
         clean[key] = value
     if errors:
         raise Invalid(errors)
-    for key, value in clean.items():
-        row = db.session.get(Setting, key) or Setting(key=key)
-        row.value, row.updated_by_id, row.updated_at = value, actor.id, clock.now()
-        db.session.add(row)
-    db.session.commit()
+    with binding.unit_of_work():
+        for key, value in clean.items():
+            row = db.session.get(Setting, key) or Setting(key=key)
+            row.value, row.updated_by_id, row.updated_at = value, actor.id, clock.now()
+            db.session.add(row)
     return current()

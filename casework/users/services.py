@@ -11,6 +11,7 @@ from casework.errors import Invalid, NotFound
 from casework.extensions import db
 from casework.institutions.models import Institution, Region
 from casework.users.models import LOCALES, REGION_ROLES, ROLES, User
+from workflows import binding
 
 MIN_PASSWORD_LENGTH = 10
 # Checked against when the username is unknown, so both failures take the same time.
@@ -42,18 +43,18 @@ def authenticate(username: str, password: str, *, max_failures: int, lock_minute
                             "Try again after %(minutes)d minutes or ask an administrator.",
                             minutes=lock_minutes))
     if not user.check_password(password):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
-        db.session.commit()
+        with binding.unit_of_work():
+            user.failed_logins += 1
+            if user.failed_logins >= max_failures:
+                user.locked_until = now + timedelta(minutes=lock_minutes)
+                user.failed_logins = 0
         raise LoginFailed(_("Wrong username or password."))
     if not user.active:
         raise LoginFailed(_("This account is deactivated. Ask an administrator."))
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    db.session.commit()
+    with binding.unit_of_work():
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
     return user
 
 
@@ -108,8 +109,8 @@ def create_user(*, username: str, display_name: str, role: str, password: str,
                 region=region, institution=institution, email=email, locale=locale,
                 active=True, failed_logins=0)
     user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
+    with binding.unit_of_work():
+        db.session.add(user)
     return user
 
 
@@ -125,10 +126,10 @@ def set_password(username: str, password: str, actor=policy.SYSTEM) -> User:
         policy.check("users_manage", actor)
     _validate_password(password)
     user = _get_by_username(username)
-    user.set_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    db.session.commit()
+    with binding.unit_of_work():
+        user.set_password(password)
+        user.failed_logins = 0
+        user.locked_until = None
     return user
 
 
@@ -136,16 +137,16 @@ def deactivate_user(username: str, actor=policy.SYSTEM) -> User:
     if actor is not policy.SYSTEM:
         policy.check("users_manage", actor)
     user = _get_by_username(username)
-    user.active = False
-    db.session.commit()
+    with binding.unit_of_work():
+        user.active = False
     return user
 
 
 def set_locale(user: User, locale: str) -> None:
     if locale not in LOCALES:
         raise Invalid({"locale": [_("Unknown language.")]})
-    user.locale = locale
-    db.session.commit()
+    with binding.unit_of_work():
+        user.locale = locale
 
 
 def list_users(actor) -> list[User]:

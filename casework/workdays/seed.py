@@ -18,6 +18,7 @@ from casework import clock
 from casework.extensions import db
 from casework.workdays.calendar import HOLIDAY, WORKDAY
 from casework.workdays.models import CalendarDay, CalendarYear
+from workflows import binding
 
 
 class YearDays(NamedTuple):
@@ -80,35 +81,35 @@ def seed_from_package(years: Iterable[int] | None = None, *, notify: bool = Fals
         .options(selectinload(CalendarYear.days)))}
     summary: list[str] = []
     newly_confirmed: list[int] = []
-    for year in years:
-        wanted = {(d, HOLIDAY, n) for d, n in data[year].holidays} | \
-            {(d, WORKDAY, n) for d, n in data[year].workdays}
-        row = existing.get(year)
-        have = {(day.date, day.kind, day.name) for day in row.days} if row else set()
-        if row is not None and row.source == "admin":
-            differs = " (differs from the package)" if have != wanted else ""
-            summary.append(f"{year}: kept the admin's entry{differs}")
-            continue
-        if row is not None and row.confirmed and have == wanted:
-            summary.append(f"{year}: unchanged")
-            continue
-        if row is None:
-            row = CalendarYear(year=year, source="package")
-            db.session.add(row)
-            action = "added"
-        else:
-            action = "updated"
-        if not row.confirmed:
-            newly_confirmed.append(year)
-        row.confirmed = True
-        row.source = "package"
-        row.entered_by_id = None
-        row.entered_at = clock.now()
-        row.note = f"chinesecalendar {chinese_calendar.__version__}"
-        row.days = [CalendarDay(date=d, kind=kind, name=n) for d, kind, n in sorted(wanted)]
-        summary.append(f"{year}: {action} ({len(data[year].holidays)} holidays, "
-                       f"{len(data[year].workdays)} adjusted working days)")
-    db.session.commit()
+    with binding.unit_of_work():
+        for year in years:
+            wanted = {(d, HOLIDAY, n) for d, n in data[year].holidays} | \
+                {(d, WORKDAY, n) for d, n in data[year].workdays}
+            row = existing.get(year)
+            have = {(day.date, day.kind, day.name) for day in row.days} if row else set()
+            if row is not None and row.source == "admin":
+                differs = " (differs from the package)" if have != wanted else ""
+                summary.append(f"{year}: kept the admin's entry{differs}")
+                continue
+            if row is not None and row.confirmed and have == wanted:
+                summary.append(f"{year}: unchanged")
+                continue
+            if row is None:
+                row = CalendarYear(year=year, source="package")
+                db.session.add(row)
+                action = "added"
+            else:
+                action = "updated"
+            if not row.confirmed:
+                newly_confirmed.append(year)
+            row.confirmed = True
+            row.source = "package"
+            row.entered_by_id = None
+            row.entered_at = clock.now()
+            row.note = f"chinesecalendar {chinese_calendar.__version__}"
+            row.days = [CalendarDay(date=d, kind=kind, name=n) for d, kind, n in sorted(wanted)]
+            summary.append(f"{year}: {action} ({len(data[year].holidays)} holidays, "
+                           f"{len(data[year].workdays)} adjusted working days)")
     services.forget_cached_calendar()
     if notify:
         for year in newly_confirmed:

@@ -32,6 +32,7 @@ from casework.workdays.calendar import (
     collapse_entries,
 )
 from casework.workdays.models import CalendarDay, CalendarYear
+from workflows import binding
 
 MIN_YEAR, MAX_YEAR = 2000, 2200
 
@@ -45,8 +46,9 @@ def on_year_confirmed(callback: Callable[[int], None]) -> Callable[[int], None]:
     """Register `callback(year)`, called after a year's arrangement is entered.
 
     Usable as a decorator; registering the same callback twice keeps one. Callbacks run
-    after the commit, in the same app context; one that raises is logged and the
-    others still run, so a callback should be a sweep that a later run can redo.
+    after the commit, in the same app context, each in a unit of work of its own (what
+    it writes commits when it returns); one that raises is logged, its unit rolled back,
+    and the others still run, so a callback should be a sweep that a later run can redo.
     """
     if callback not in _YEAR_CONFIRMED_HOOKS:
         _YEAR_CONFIRMED_HOOKS.append(callback)
@@ -56,9 +58,9 @@ def on_year_confirmed(callback: Callable[[int], None]) -> Callable[[int], None]:
 def run_year_confirmed_hooks(year: int) -> None:
     for callback in list(_YEAR_CONFIRMED_HOOKS):
         try:
-            callback(year)
+            with binding.unit_of_work():
+                callback(year)
         except Exception:
-            db.session.rollback()
             current_app.logger.exception("year-confirmed hook %r failed for %s", callback, year)
 
 
@@ -172,32 +174,30 @@ def enter_year(year: int, holidays: list[tuple[dt.date, str | None]],
         raise Invalid(errors)
 
     try:
-        row = db.session.scalar(
-            sa.select(CalendarYear).where(CalendarYear.year == year).with_for_update())
-        if row is None:
-            row = CalendarYear(year=year)
-            db.session.add(row)
-        else:
-            # Replace, not merge: the notice is the whole arrangement of the year.
-            db.session.execute(sa.delete(CalendarDay).where(CalendarDay.year == year))
-        row.confirmed = True
-        row.source = "admin"
-        row.entered_by_id = actor.id
-        row.entered_at = clock.now()
-        row.note = note
-        db.session.flush()
-        db.session.add_all(
-            [CalendarDay(date=d, year=year, kind=HOLIDAY, name=(n or "").strip())
-             for d, n in holidays]
-            + [CalendarDay(date=d, year=year, kind=WORKDAY, name=(n or "").strip() or None)
-               for d, n in workdays])
-        db.session.commit()
+        # The year's row is locked; the unit rolls back (releasing it) on any error.
+        with binding.unit_of_work():
+            row = db.session.scalar(
+                sa.select(CalendarYear).where(CalendarYear.year == year).with_for_update())
+            if row is None:
+                row = CalendarYear(year=year)
+                db.session.add(row)
+            else:
+                # Replace, not merge: the notice is the whole arrangement of the year.
+                db.session.execute(sa.delete(CalendarDay).where(CalendarDay.year == year))
+            row.confirmed = True
+            row.source = "admin"
+            row.entered_by_id = actor.id
+            row.entered_at = clock.now()
+            row.note = note
+            db.session.flush()
+            db.session.add_all(
+                [CalendarDay(date=d, year=year, kind=HOLIDAY, name=(n or "").strip())
+                 for d, n in holidays]
+                + [CalendarDay(date=d, year=year, kind=WORKDAY, name=(n or "").strip() or None)
+                   for d, n in workdays])
     except IntegrityError:
-        db.session.rollback()
+        # Another admin saved the same year at the same moment; the unit rolled back.
         raise StaleObject() from None
-    except Exception:
-        db.session.rollback()
-        raise
     db.session.expire(row)
     forget_cached_calendar()
     run_year_confirmed_hooks(year)
