@@ -195,6 +195,43 @@ def test_update_with_a_stale_version_is_refused(case, users, key_task, db):
     assert db.session.get(Finding, finding.id).description == "收受红包"
 
 
+def test_finalising_fails_whole_when_its_points_fail(case, users, key_task, db,
+                                                     monkeypatch):
+    from casework.points import services as points
+
+    inspection = start(case, users["inspector"])
+    services.record_finding(inspection.id, finding_input(key_task), actor=users["inspector"])
+
+    def boom(*a, **k):
+        raise RuntimeError("award failed")
+
+    monkeypatch.setattr(points, "award_for_findings", boom)
+    with pytest.raises(RuntimeError, match="award failed"):
+        services.finalise_inspection(inspection.id, actor=users["inspector"])
+    db.session.expire_all()
+    assert db.session.get(Inspection, inspection.id).finalised_at is None
+
+
+def test_a_failing_write_keeps_neither_the_finding_nor_its_files(app, case, users, key_task,
+                                                                db, monkeypatch):
+    from casework.evidence import services as evidence
+
+    inspection = start(case, users["inspector"])
+
+    def boom(stored, **kwargs):
+        assert stored_files(app)  # stored already: the rows fail after the files
+        raise RuntimeError("rows failed")
+
+    monkeypatch.setattr(evidence, "attach", boom)
+    with pytest.raises(RuntimeError, match="rows failed"):
+        services.record_finding(inspection.id, finding_input(key_task), actor=users["inspector"],
+                                files=[("制度.pdf", io.BytesIO(PDF))])
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(Finding)).all() == []
+    assert db.session.scalars(sa.select(Attachment)).all() == []
+    assert stored_files(app) == []
+
+
 def test_finalise_locks_findings(case, users, key_task, db):
     inspection = start(case, users["inspector"])
     finding = services.record_finding(inspection.id, finding_input(key_task),

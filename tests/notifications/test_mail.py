@@ -149,6 +149,28 @@ def test_each_pending_notification_is_sent_once(smtp, people, db):
     assert len(smtp.mailbox.messages) == 2
 
 
+class Crash(BaseException):
+    """The process dying mid-run (no handler catches it)."""
+
+
+def test_a_crash_keeps_every_message_sent_before_it(smtp, people, db, monkeypatch):
+    first, second = [add(db, people[role], f"k:{role}") for role in ("institution", "coordinator")]
+    build = mail.build_message
+
+    def crash_on_the_second(notification, at):
+        if notification.id == second.id:
+            raise Crash()
+        return build(notification, at)
+
+    monkeypatch.setattr(mail, "build_message", crash_on_the_second)
+    with pytest.raises(Crash):
+        mail.send_pending(T0)
+    db.session.rollback()  # what is not committed is gone
+    assert len(smtp.mailbox.messages) == 1
+    assert fresh(db, first).email_status == "sent"  # committed before the next message
+    assert (fresh(db, second).email_status, fresh(db, second).email_attempts) == ("pending", 0)
+
+
 def test_mail_is_in_the_readers_language(smtp, people, db, app):
     add(db, people["institution"], "zh")          # zh_CN, the default
     add(db, people["coordinator"], "en")

@@ -196,6 +196,19 @@ def test_manual_award_and_reversal(users, world, db):
     assert services.ledger(world.hospital.id, coordinator).institution_total == 0
 
 
+def test_a_manual_award_whose_notices_fail_writes_nothing(users, world, db, monkeypatch):
+    def boom(entries):
+        raise RuntimeError("notices failed")
+
+    monkeypatch.setattr(services, "_threshold_notices", boom)
+    with pytest.raises(RuntimeError, match="notices failed"):
+        services.award_manually(world.hospital.id, actor=users["coordinator"], points=4,
+                                reason="拒不整改")
+    db.session.expire_all()
+    assert entries(db) == []
+    assert count(db, HistoryEvent) == 0
+
+
 def test_a_reversal_raced_by_another_is_stale(users, world, db, monkeypatch):
     coordinator = users["coordinator"]
     entry = services.award_manually(world.hospital.id, actor=coordinator, points=4,

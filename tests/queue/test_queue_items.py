@@ -3,7 +3,7 @@
 import pytest
 from queue_scenario import NOW, TODAY, build, more_rows
 
-from casework.errors import NotPermitted
+from casework.errors import NotPermitted, StaleObject
 from casework.queue import services
 from casework.queue.services import QueueFilters
 
@@ -170,3 +170,21 @@ def test_owner_filters_and_items_by_key(scenario, users, db):
         services.get_item(points.rsplit(":", 1)[0] + ":2021", coordinator)
     complaints = next(k for k in expected if k.startswith("institution_complaints:"))
     assert services.get_item(complaints, coordinator).campaign_id == objects["campaign"].id
+
+
+def test_a_stale_item_in_a_bulk_claim_writes_none_of_them(scenario, users, db):
+    import sqlalchemy as sa
+
+    from casework.queue.models import QueueClaim
+
+    _objects, expected = scenario
+    first, second = sorted(expected)[:2]
+    db.session.add(QueueClaim(item_key=second, assignee_id=users["viewer"].id,
+                              assigned_by_id=users["viewer"].id))
+    db.session.commit()
+    with pytest.raises(StaleObject):
+        services.assign_items([first, second], actor=users["coordinator"], action="claim",
+                              expected={first: None, second: None})
+    # The unit rolled back (releasing the locks): the session holds no half-made claim.
+    assert dict(db.session.execute(sa.select(QueueClaim.item_key, QueueClaim.assignee_id))
+                .all()) == {second: users["viewer"].id}

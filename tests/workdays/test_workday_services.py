@@ -211,6 +211,23 @@ def test_a_failing_hook_is_logged_and_the_others_still_run(db, users, hooks, cap
     assert _years(db)[2027].confirmed
 
 
+def test_a_failing_hook_keeps_nothing_it_wrote_and_the_next_hook_commits(db, users, hooks):
+    def broken(year):
+        db.session.get(CalendarYear, year).note = "written by the broken hook"
+        raise RuntimeError("boom")
+
+    def working(year):
+        db.session.get(CalendarYear, year).entered_by_id = users["coordinator"].id
+
+    services.on_year_confirmed(broken)
+    services.on_year_confirmed(working)
+    services.enter_year(2027, HOLIDAYS_2027, WORKDAYS_2027, actor=users["admin"], note="通知")
+    db.session.rollback()  # what is not committed is gone
+    db.session.expire_all()
+    row = _years(db)[2027]
+    assert (row.confirmed, row.note, row.entered_by_id) == (True, "通知", users["coordinator"].id)
+
+
 @pytest.mark.parametrize("holidays,workdays,kwargs,errors", [
     ([], [], {}, {"holidays": 1, "workdays": 1}),
     (HOLIDAYS_2027 + [(d("2026-12-31"), "元旦")], WORKDAYS_2027, {}, {"holidays": 1}),
