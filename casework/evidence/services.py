@@ -80,7 +80,8 @@ def store_with_errors(files: list[tuple[str, BinaryIO]], errors: dict, *,
 def kept_only_if_committed(stored: list[StoredFile]):
     """A unit of work for the rows of `stored`: they commit when the block ends (with
     the enclosing unit, if any). If the block or its commit fails, the unit rolls back
-    and the files are removed again, so no file outlives its rows."""
+    and the files are removed again, so no file outlives its rows. (Use it as the outer
+    unit: inside another, a failure after this block would leave the files behind.)"""
     try:
         with binding.unit_of_work():
             yield

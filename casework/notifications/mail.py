@@ -7,12 +7,12 @@ recipient's language, in plain text with an absolute link (config BASE_URL).
 Delivery guarantees, and their limits:
 
 * A message is marked `sent` only after the SMTP server accepted it, and that is
-  committed (one unit of work per message) before the next message goes out; so
-  send_pending runs outside any unit of work (it refuses to run inside one). SMTP has no idempotency, so a crash
-  between the server's "250 OK" and that commit sends that one message again on the
-  next run: at most one duplicate per crash, never a lost message. The Message-ID is
-  derived from the notification (its id and creation time), so a receiving system that
-  de-duplicates by Message-ID shows the repeat once.
+  committed (one unit of work per message) before the next message goes out, so
+  send_pending runs outside any unit of work (it refuses to run inside one). SMTP has
+  no idempotency, so a crash between the server's "250 OK" and that commit sends that
+  one message again on the next run: at most one duplicate per crash, never a lost
+  message. The Message-ID is derived from the notification (its id and creation time),
+  so a receiving system that de-duplicates by Message-ID shows the repeat once.
 * Before sending, a batch is claimed: its rows' next attempt moves CLAIM_MINUTES ahead
   in one conditional UPDATE, so a second mailer running at the same time (a manual
   `flask jobs run send_mail` next to the scheduler) does not pick the same rows. A run
