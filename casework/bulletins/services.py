@@ -12,7 +12,8 @@ break a page. Known keys get their labels; unknown ones show under their own nam
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask_babel import format_datetime, format_decimal
+from babel import numbers as babel_numbers
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
@@ -30,6 +31,9 @@ from workflows import binding
 
 MAX_COMMENTARY = 20000
 MISSING = "—"
+# The bulletin page shows its institutions this many at a time (a province's bulletin
+# ranks 1,500 of them); the print view and the spreadsheet hold them all.
+PER_PAGE = 50
 
 # Per-institution columns of the main table, in display order; unknown scalar keys
 # follow under their own names.
@@ -150,21 +154,39 @@ class BreakdownTable:
         return not self.columns or not self.rows
 
 
-def _cell(value, key: str | None = None) -> str:
+def _number_formatter():
+    """Numbers as the locale writes them (grouped thousands, two decimals for rates):
+    Babel's symbols read once, so a table of 40,000 cells does not ask Babel 40,000
+    times (format_decimal costs ~0.2 ms a call)."""
+    locale = get_locale()
+    if locale is None:
+        return lambda value, decimals: (
+            format_decimal(value) if decimals is None
+            else format_decimal(value, format="#,##0.00"))
+    swap = str.maketrans({",": babel_numbers.get_group_symbol(locale),
+                          ".": babel_numbers.get_decimal_symbol(locale),
+                          "-": babel_numbers.get_minus_sign_symbol(locale)})
+
+    def fmt(value, decimals):
+        text = f"{value:,}" if decimals is None else f"{value:,.{decimals}f}"
+        return text.translate(swap)
+    return fmt
+
+
+def _cell(value, key: str | None = None, fmt=None) -> str:
     if value is None or value == "":
         return MISSING
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if key == "level" and isinstance(value, str):
         return str(labels.level_label(value))
-    if isinstance(value, int):
-        return format_decimal(value)
-    if isinstance(value, float):
-        return format_decimal(round(value, 2), format="#,##0.00")
+    if isinstance(value, int | float):
+        fmt = fmt or _number_formatter()
+        return fmt(value, None) if isinstance(value, int) else fmt(round(value, 2), 2)
     if isinstance(value, dict):
-        return "；".join(f"{k}: {_cell(v)}" for k, v in value.items()) or MISSING
+        return "；".join(f"{k}: {_cell(v, fmt=fmt)}" for k, v in value.items()) or MISSING
     if isinstance(value, list | tuple):
-        return "、".join(_cell(v, key) for v in value) or MISSING
+        return "、".join(_cell(v, key, fmt) for v in value) or MISSING
     return str(value)
 
 
@@ -249,52 +271,103 @@ def _sorted_rows(bulletin) -> list[dict]:
     return sorted(_rows_of(bulletin.figures), key=_rank_key)
 
 
+@dataclass(frozen=True)
+class Window:
+    """Which institutions of a bulletin a page shows, in rank order: rows first..last
+    (1-based) of `total`, page `page` of `pages`. The chart, the ranking and both tables
+    of the bulletin page show the same window."""
+    page: int
+    pages: int
+    total: int
+    first: int
+    last: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def partial(self) -> bool:
+        return self.pages > 1
+
+    def cut(self, rows: list) -> list:
+        return rows[self.first - 1:self.last]
+
+
+def window(bulletin, page: int = 1) -> Window:
+    """The window of institutions page `page` shows (PER_PAGE at a time). Raises NotFound
+    for a page before the first or after the last (a bulletin without institution rows
+    has one empty page)."""
+    total = len(_rows_of(bulletin.figures))
+    pages = max(1, -(-total // PER_PAGE))
+    if page < 1 or page > pages:
+        raise NotFound(_("This bulletin has %(pages)d pages of institutions.", pages=pages))
+    first = (page - 1) * PER_PAGE + 1
+    return Window(page, pages, total, min(first, total) if total else 0,
+                  min(page * PER_PAGE, total))
+
+
+def _shown(bulletin, shown: Window | None) -> list[dict]:
+    rows = _sorted_rows(bulletin)
+    return shown.cut(rows) if shown is not None else rows
+
+
 def _totals_of(bulletin) -> dict | None:
     figures = bulletin.figures
     totals = figures.get(TOTALS) if isinstance(figures, dict) else None
     return totals if isinstance(totals, dict) else None
 
 
-def figures_table(bulletin) -> FiguresTable:
-    """The bulletin's figures as columns and rows of text, in rank order when ranked.
+def figures_table(bulletin, shown: Window | None = None) -> FiguresTable:
+    """The bulletin's figures as columns and rows of text, in rank order when ranked:
+    every institution, or those of the window `shown`.
 
     Known keys come first in a fixed order with their labels; unknown keys follow under
     their own names; a missing or null value shows as "—". The breakdowns by category,
     outcome and route are in breakdown_table(). Never raises on odd data.
     """
     figures = bulletin.figures
-    rows = _sorted_rows(bulletin)
+    every = _sorted_rows(bulletin)
+    rows = shown.cut(every) if shown is not None else every
     table = FiguresTable()
     if isinstance(figures, dict):
         table.notes, table.missing = _notes(figures)
     if not rows:
         return table
-    seen = dict.fromkeys(k for row in rows for k in row if isinstance(k, str))
+    fmt = _number_formatter()
+    # The columns are those of every row, so each page of the table has the same ones.
+    seen = dict.fromkeys(k for row in every for k in row if isinstance(k, str))
     keys = ["institution", *(k for k in KNOWN_COLUMNS if k != "institution" and k in seen),
             *(k for k in seen if k not in KNOWN_COLUMNS and k not in HIDDEN_KEYS)]
-    table.columns = [(k, KNOWN_COLUMNS.get(k, k.replace("_", " ")), _numeric(rows, k))
+    table.columns = [(k, KNOWN_COLUMNS.get(k, k.replace("_", " ")), _numeric(every, k))
                      for k in keys]
     names = _names(rows)
-    table.rows = [[_name(row, names) if k == "institution" else _cell(row.get(k), k)
+    table.rows = [[_name(row, names) if k == "institution" else _cell(row.get(k), k, fmt)
                    for k in keys] for row in rows]
     table.values = [[_name(row, names) if k == "institution" else _raw(row.get(k), k)
                      for k in keys] for row in rows]
     totals = _totals_of(bulletin)
     if totals is not None:
         table.totals = [_("Total") if k == "institution" else
-                        (_cell(totals[k], k) if k in totals else "") for k in keys]
+                        (_cell(totals[k], k, fmt) if k in totals else "") for k in keys]
         table.total_values = [_("Total") if k == "institution" else
                               (_raw(totals[k], k) if k in totals else None) for k in keys]
     return table
 
 
-def breakdown_table(bulletin) -> BreakdownTable:
+def breakdown_table(bulletin, shown: Window | None = None) -> BreakdownTable:
     """Complaints by category and by outcome, disputes by route: one column per key,
-    one row per institution (in rank order), and the totals. Never raises on odd data."""
-    rows = _sorted_rows(bulletin)
+    one row per institution (in rank order; those of the window `shown`, if given), and
+    the totals. Never raises on odd data."""
+    every = _sorted_rows(bulletin)
+    rows = shown.cut(every) if shown is not None else every
     table = BreakdownTable()
     for key, group_label in BREAKDOWNS.items():
-        found = [row[key] for row in rows if isinstance(row.get(key), dict)]
+        found = [row[key] for row in every if isinstance(row.get(key), dict)]
         if not found:
             continue
         known = _breakdown_labels(key)
@@ -312,14 +385,15 @@ def breakdown_table(bulletin) -> BreakdownTable:
         return found if isinstance(found, int | float) and not isinstance(found, bool) \
             else None
 
+    fmt = _number_formatter()
     table.names = [_name(row, names) for row in rows]
     table.values = [[value(row, key, sub) for key, sub, _label in table.columns]
                     for row in rows]
-    table.rows = [[_cell(v) for v in line] for line in table.values]
+    table.rows = [[_cell(v, fmt=fmt) for v in line] for line in table.values]
     totals = _totals_of(bulletin)
     if totals is not None:
         table.total_values = [value(totals, key, sub) for key, sub, _label in table.columns]
-        table.totals = [_cell(v) for v in table.total_values]
+        table.totals = [_cell(v, fmt=fmt) for v in table.total_values]
     return table
 
 
@@ -340,28 +414,31 @@ def proposed_for_interview(bulletin) -> list[str]:
     return [_name(row, names) for row in rows if row.get("interview") is True]
 
 
-def ranking(bulletin) -> list[dict]:
-    """The institutions in rank order: {"rank", "name", "count", "rate", "interview"},
-    as text (a gap shows as "—"); empty when the figures have no rates."""
-    rows = _sorted_rows(bulletin)
-    if not any("rate_per_10k" in row for row in rows):
+def ranking(bulletin, shown: Window | None = None) -> list[dict]:
+    """The institutions in rank order (those of the window `shown`, if given):
+    {"rank", "name", "count", "rate", "interview"}, as text (a gap shows as "—");
+    empty when the figures have no rates."""
+    if not any("rate_per_10k" in row for row in _rows_of(bulletin.figures)):
         return []
+    rows = _shown(bulletin, shown)
     names = _names(rows)
+    fmt = _number_formatter()
 
     def count(row):
         values = [row.get(k) for k in ("complaints", "disputes")]
         numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
         return sum(numbers) if numbers else None
 
-    return [{"rank": _cell(row.get("rank")), "name": _name(row, names),
-             "count": _cell(count(row)), "rate": _cell(row.get("rate_per_10k")),
+    return [{"rank": _cell(row.get("rank"), fmt=fmt), "name": _name(row, names),
+             "count": _cell(count(row), fmt=fmt),
+             "rate": _cell(row.get("rate_per_10k"), fmt=fmt),
              "interview": row.get("interview") is True} for row in rows]
 
 
-def chart_data(bulletin) -> dict | None:
+def chart_data(bulletin, shown: Window | None = None) -> dict | None:
     """What the chart of rates per 10,000 visits draws (institutions with visits, in
-    rank order); None when no institution has a rate."""
-    rows = [row for row in _sorted_rows(bulletin)
+    rank order; those of the window `shown`, if given); None when none has a rate."""
+    rows = [row for row in _shown(bulletin, shown)
             if isinstance(row.get("rate_per_10k"), int | float)
             and not isinstance(row.get("rate_per_10k"), bool)]
     if not rows:

@@ -44,10 +44,14 @@ def _detail_page(bulletin_id, posted=None, errors=None, status=200):
     if posted is not None:
         # Someone who may not publish gets 403, not a form to correct.
         policy.check("bulletin_publish", current_user, bulletin)
+    # The institutions PER_PAGE at a time (the print view and the spreadsheet: all).
+    shown = services.window(bulletin, _int_arg("page") or 1)
     return render_template(
-        "bulletins/detail.html", bulletin=bulletin, table=services.figures_table(bulletin),
-        breakdown=services.breakdown_table(bulletin), chart=services.chart_data(bulletin),
-        threshold=services.threshold_of(bulletin), ranking=services.ranking(bulletin),
+        "bulletins/detail.html", bulletin=bulletin, shown=shown,
+        table=services.figures_table(bulletin, shown),
+        breakdown=services.breakdown_table(bulletin, shown),
+        chart=services.chart_data(bulletin, shown),
+        threshold=services.threshold_of(bulletin), ranking=services.ranking(bulletin, shown),
         proposed=services.proposed_for_interview(bulletin),
         history=services.bulletin_history(bulletin),
         can_publish=services.may_publish(bulletin, current_user),
