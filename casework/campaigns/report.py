@@ -8,7 +8,6 @@ fixed number of grouped queries; `report_sheets(report)` lays it out for the XLS
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from math import ceil
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -17,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from casework import clock, policy, xlsx
 from casework.campaigns.models import Campaign, KeyTask
-from casework.campaigns.services import get_campaign
+from casework.campaigns.services import CoverageLine, coverage_lines, get_campaign
 from casework.cases.models import InspectionCase, MobilisationRecord
 from casework.complaints.models import Complaint
 from casework.dashboard.queries import (
@@ -34,7 +33,6 @@ from casework.disputes.models import MedicalDispute
 from casework.errors import Invalid
 from casework.extensions import db
 from casework.inspections.models import Finding, Inspection
-from casework.institutions.models import Institution
 from casework.labels import localized
 from casework.orders.models import RectificationOrder, order_finding
 from casework.oversight.models import AccountabilityRecord, Interview
@@ -46,23 +44,6 @@ ROUTE_LABELS = {
     "mediation": _l("Mediation"),
     "litigation": _l("Litigation"),
 }
-
-
-@dataclass(frozen=True)
-class CoverageRow:
-    label: str
-    target_percent: int
-    in_scope: int       # institutions of the rule's kinds in scope
-    inspected: int      # of those, with an inspection finalised in the range
-    required: int       # how many the target requires
-
-    @property
-    def percent(self) -> float | None:
-        return round(100 * self.inspected / self.in_scope, 1) if self.in_scope else None
-
-    @property
-    def met(self) -> bool:
-        return self.inspected >= self.required
 
 
 @dataclass(frozen=True)
@@ -79,7 +60,7 @@ class CampaignReport:
     start: date
     end: date
     as_of: date                     # the day "overdue" and "missing" are judged on
-    coverage: list[CoverageRow] = field(default_factory=list)
+    coverage: list[CoverageLine] = field(default_factory=list)
     inspections: int = 0
     institutions_inspected: int = 0
     findings: list[FindingRow] = field(default_factory=list)
@@ -240,35 +221,15 @@ def _finalised_between(begins, ends):
     return sa.and_(Inspection.finalised_at >= ts(begins), Inspection.finalised_at < ts(ends))
 
 
-def coverage_rows(campaign: Campaign, actor, start: date, end: date) -> list[CoverageRow]:
+def coverage_rows(campaign: Campaign, actor, start: date, end: date) -> list[CoverageLine]:
     """Per coverage rule: institutions in the actor's part of the campaign's region, and
-    how many had an inspection of this campaign finalised between start and end. One
-    grouped query, whatever the number of institutions."""
+    how many had an inspection of this campaign finalised between start and end."""
     inspected = (
-        sa.select(InspectionCase.institution_id)
+        sa.select(InspectionCase.institution_id.label("institution_id"))
         .join(Inspection, Inspection.case_id == InspectionCase.id)
         .where(InspectionCase.campaign_id == campaign.id,
-               _finalised_between(instant(start), instant(end + timedelta(days=1))))
-        .distinct()
-        .subquery("inspected")
-    )
-    rows = db.session.execute(
-        sa.select(Institution.type, Institution.level, Institution.ownership,
-                  sa.func.count(), sa.func.count(inspected.c.institution_id))
-        .outerjoin(inspected, inspected.c.institution_id == Institution.id)
-        .where(Institution.id.in_(scope_ids(actor, campaign)))
-        .group_by(Institution.type, Institution.level, Institution.ownership)
-    ).all()
-    lines = []
-    for rule in campaign.coverage_rules:
-        matching = [r for r in rows if rule.matches(r[0], r[1], r[2])]
-        in_scope = sum(r[3] for r in matching)
-        lines.append(CoverageRow(
-            label=localized(rule, "label"),
-            target_percent=rule.target_percent, in_scope=in_scope,
-            inspected=sum(r[4] for r in matching),
-            required=ceil(in_scope * rule.target_percent / 100)))
-    return lines
+               _finalised_between(instant(start), instant(end + timedelta(days=1)))))
+    return coverage_lines(campaign, scope_ids(actor, campaign), inspected)
 
 
 def mobilisation_counts(campaign: Campaign, actor) -> tuple[int, int, int]:
@@ -332,7 +293,7 @@ def report_sheets(report: CampaignReport) -> list[xlsx.Sheet]:
         xlsx.Sheet(_("Coverage"), [_("Institutions"), _("Target"), _("In scope"),
                                    _("Inspected"), _("Required"), _("Coverage"),
                                    _("Target met")],
-                   [(r.label, f"{r.target_percent}%", r.in_scope, r.inspected, r.required,
+                   [(r.label, f"{r.target_percent}%", r.in_scope, r.counted, r.required,
                      _percent(r.percent), _("Yes") if r.met else _("No"))
                     for r in report.coverage], preamble=preamble),
         xlsx.Sheet(_("Findings"), [_("Key task"), _("Problems found"),

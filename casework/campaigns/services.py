@@ -13,6 +13,7 @@ from casework.cases.models import InspectionCase
 from casework.errors import NotFound
 from casework.extensions import db
 from casework.institutions.models import Institution, Region
+from casework.labels import localized
 
 
 def list_campaigns(actor, case_counts: dict[int, int] | None = None
@@ -52,40 +53,62 @@ def get_campaign(campaign_id: int, actor) -> Campaign:
 
 @dataclass(frozen=True)
 class CoverageLine:
+    """One coverage rule against its target: the institutions of the rule's kinds in
+    scope, how many of them count (have a case in the campaign, for the plan; had an
+    inspection finalised in the period, for the report) and how many the target needs."""
     rule: CoverageRule
-    in_scope: int       # institutions of the rule's kinds in the campaign's region
-    with_case: int      # of those, how many have a case in this campaign
-    required: int       # how many the target percentage requires
+    in_scope: int
+    counted: int
+    required: int
 
     @property
-    def target_met_by_cases(self) -> bool:
-        return self.with_case >= self.required
+    def label(self) -> str:
+        return localized(self.rule, "label")
+
+    @property
+    def target_percent(self) -> int:
+        return self.rule.target_percent
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.counted / self.in_scope, 1) if self.in_scope else None
+
+    @property
+    def met(self) -> bool:
+        return self.counted >= self.required
 
 
-def coverage(campaign: Campaign) -> list[CoverageLine]:
-    """Per coverage rule: institutions in scope, with a case, and required by the target.
-
-    One grouped query for the whole campaign, whatever the number of institutions.
-    """
-    region_ids = sa.select(Region.id).where(
-        Region.path.startswith(campaign.region.path, autoescape=True))
-    has_case = sa.exists().where(InspectionCase.campaign_id == campaign.id,
-                                 InspectionCase.institution_id == Institution.id)
+def coverage_lines(campaign: Campaign, scope, counted) -> list[CoverageLine]:
+    """Per coverage rule of the campaign: the institutions among `scope` (a select of
+    institution ids) of the rule's kinds, and how many of them are among `counted` (a
+    select of institution ids). One grouped query, whatever the number of institutions."""
+    counted = counted.distinct().subquery("counted")
     rows = db.session.execute(
-        sa.select(Institution.type, Institution.level, Institution.ownership, sa.func.count(),
-                  sa.func.count().filter(has_case))
-        .where(Institution.region_id.in_(region_ids))
+        sa.select(Institution.type, Institution.level, Institution.ownership,
+                  sa.func.count(), sa.func.count(counted.c.institution_id))
+        .outerjoin(counted, counted.c.institution_id == Institution.id)
+        .where(Institution.id.in_(scope))
         .group_by(Institution.type, Institution.level, Institution.ownership)
     ).all()
     lines = []
     for rule in campaign.coverage_rules:
         matching = [r for r in rows if rule.matches(r[0], r[1], r[2])]
         in_scope = sum(r[3] for r in matching)
-        lines.append(CoverageLine(
-            rule=rule, in_scope=in_scope, with_case=sum(r[4] for r in matching),
-            required=ceil(in_scope * rule.target_percent / 100),
-        ))
+        lines.append(CoverageLine(rule=rule, in_scope=in_scope,
+                                  counted=sum(r[4] for r in matching),
+                                  required=ceil(in_scope * rule.target_percent / 100)))
     return lines
+
+
+def coverage(campaign: Campaign) -> list[CoverageLine]:
+    """The plan's coverage: per rule, the institutions in the campaign's region and how
+    many have a case in the campaign."""
+    region_ids = sa.select(Region.id).where(
+        Region.path.startswith(campaign.region.path, autoescape=True))
+    return coverage_lines(
+        campaign, sa.select(Institution.id).where(Institution.region_id.in_(region_ids)),
+        sa.select(InspectionCase.institution_id.label("institution_id"))
+        .where(InspectionCase.campaign_id == campaign.id))
 
 
 def timeline(campaign: Campaign, today: date) -> list[dict]:
