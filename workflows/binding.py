@@ -113,6 +113,17 @@ def available_triggers(row, actor) -> list[str]:
     ]
 
 
+def ensure_allowed(row, trigger: str, *, actor) -> None:
+    """Raise IllegalTrigger, as apply() would, when `row`'s state has no `trigger` (or
+    the machine none at all): for a service that checks before the work the trigger
+    needs (validating input, storing files), so an illegal trigger is refused first.
+    Reads the row as it is (no lock): apply() checks again under the lock."""
+    name = row.workflow
+    if (trigger not in registry.definition(name).TRIGGERS
+            or trigger not in registry.allowed_triggers(name, row.state)):
+        raise IllegalTrigger(trigger, row.state, available_triggers(row, actor), name)
+
+
 def apply(row, trigger: str, *, actor, version: int | None, comment: str | None = None,
           changes: dict | None = None, effects: dict | None = None, **kwargs) -> HistoryEvent:
     """Fire `trigger` on `row` as `actor` and commit it with its history event.

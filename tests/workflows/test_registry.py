@@ -9,10 +9,20 @@ from types import SimpleNamespace
 import pytest
 from transitions import Machine, MachineError
 
-from workflows import bulletin, case, complaint, guards, order, registry, report
+from workflows import (
+    bulletin,
+    case,
+    complaint,
+    extension,
+    guards,
+    interview,
+    order,
+    registry,
+    report,
+)
 
 WORKFLOWS_DIR = pathlib.Path(registry.__file__).parent
-ALL = ("case", "order", "complaint", "report", "bulletin")
+ALL = ("case", "order", "complaint", "report", "bulletin", "interview", "extension")
 
 
 class SlottedReport:
@@ -31,7 +41,7 @@ class SlottedReport:
 
 def test_all_names_and_definitions():
     assert registry.all_names() == ALL
-    modules = (case, order, complaint, report, bulletin)
+    modules = (case, order, complaint, report, bulletin, interview, extension)
     for name, module in zip(ALL, modules, strict=True):
         assert registry.definition(name) is module
         assert module.NAME == name
