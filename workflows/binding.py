@@ -245,8 +245,9 @@ def changing(model, row_id: int, *, version: int | None, check=None):
 
 def record(row, event_name: str, *, actor, comment: str | None = None,
            data: dict | None = None) -> HistoryEvent:
-    """Add a history entry that is not a state change (an extension request, a deadline
-    recomputed) to the session; the caller commits it with the change it describes."""
+    """Add a history entry that is not a state change (a row's creation, such as an
+    interview scheduled; a deadline recomputed) to the session; the caller's unit of work
+    commits it with the change it describes."""
     event = HistoryEvent(
         object_type=row.workflow, object_id=row.id, trigger=event_name,
         from_state=row.state, to_state=row.state, actor_id=actor.id, actor_role=actor.role,
