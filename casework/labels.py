@@ -58,6 +58,11 @@ STATES = {
         "held": _p("interview state", "Held"),
         "cancelled": _p("interview state", "Cancelled"),
     },
+    "extension": {
+        "pending": _p("extension state", "Awaiting decision"),
+        "approved": _p("extension state", "Approved"),
+        "declined": _p("extension state", "Declined"),
+    },
     "accountability": {"recorded": _p("accountability state", "Recorded")},
     "veto": {
         "active": _p("veto state", "In force"),
@@ -130,6 +135,11 @@ TRIGGERS = {
         "schedule": _p("interview action", "Schedule the interview"),
         "hold": _p("interview action", "Record as held"),
         "cancel": _p("interview action", "Cancel the interview"),
+    },
+    "extension": {
+        "request": _p("order action", "Request an extension"),
+        "approve": _p("extension action", "Approve the extension"),
+        "decline": _p("order action", "Decline the extension"),
     },
     "accountability": {"record": _p("accountability action", "Record accountability")},
     "veto": {

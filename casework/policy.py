@@ -191,6 +191,16 @@ def order_cancel(user, order) -> bool:
     return _coordinator_here(user, order.case)
 
 
+# Extension requests (the extension machine): decided by whoever may extend the order.
+
+def extension_approve(user, extension) -> bool:
+    return order_extend(user, extension.order)
+
+
+def extension_decline(user, extension) -> bool:
+    return order_extend(user, extension.order)
+
+
 def attachment_view(user, attachment) -> bool:
     """Evidence and photos: whoever may see the finding, order or report they belong to."""
     if attachment.finding_id is not None:

@@ -41,8 +41,8 @@ DISPUTE_STATUSES = ("open", "resolved", "withdrawn")
 POINTS_SOURCES = ("complaint", "finding", "manual")
 POINTS_SUBJECTS = ("institution", "staff")
 
-# Oversight records on institutions: interviews (约谈), accountability (问责).
-INTERVIEW_STATES = ("scheduled", "held", "cancelled")
+# Oversight records on institutions: accountability (问责). (Interview states are the
+# interview machine's, workflows/interview.py.)
 ACCOUNTABILITY_MEASURES = ("circulated_criticism", "admonishment_talk", "written_inspection",
                            "organisational_handling", "referred_for_discipline", "other")
 

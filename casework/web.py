@@ -13,6 +13,7 @@ from flask_login import current_user, logout_user
 from casework import clock, labels, policy
 from casework.errors import register_error_handlers
 from casework.extensions import db, login_manager
+from workflows import registry
 
 # Every asset is served by the app itself (intranet use), so the policy can be strict.
 CONTENT_SECURITY_POLICY = (
@@ -77,6 +78,10 @@ def init_app(app):
 
     register_error_handlers(app)
     app.jinja_env.filters.update(labels.TEMPLATE_FILTERS)
+    # Which triggers need a reason is the machine's (guarded by reason_given), not a page's:
+    # {% if needs_reason(trigger, "order") %}.
+    app.jinja_env.globals["needs_reason"] = (
+        lambda trigger, machine="case": trigger in registry.needs_reason(machine))
     app.jinja_env.filters["loc"] = labels.localized
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""

@@ -27,12 +27,8 @@ CLI_LOADERS: set[str] = set()
 PENDING = {
     "casework/bulletins/sweeps.py",
     "casework/campaigns/sweeps.py",
-    "casework/cases/mobilisation.py",
     "casework/complaints/sweeps.py",
-    "casework/orders/services.py",
     "casework/orders/sweeps.py",
-    "casework/oversight/services.py",
-    "casework/reports/services.py",
     "casework/reports/sweeps.py",
 }
 

@@ -113,6 +113,17 @@ def available_triggers(row, actor) -> list[str]:
     ]
 
 
+def ensure_allowed(row, trigger: str, *, actor) -> None:
+    """Raise IllegalTrigger, as apply() would, when `row`'s state has no `trigger` (or
+    the machine none at all): for a service that checks before the work the trigger
+    needs (validating input, storing files), so an illegal trigger is refused first.
+    Reads the row as it is (no lock): apply() checks again under the lock."""
+    name = row.workflow
+    if (trigger not in registry.definition(name).TRIGGERS
+            or trigger not in registry.allowed_triggers(name, row.state)):
+        raise IllegalTrigger(trigger, row.state, available_triggers(row, actor), name)
+
+
 def apply(row, trigger: str, *, actor, version: int | None, comment: str | None = None,
           changes: dict | None = None, effects: dict | None = None, **kwargs) -> HistoryEvent:
     """Fire `trigger` on `row` as `actor` and commit it with its history event.
@@ -234,8 +245,9 @@ def changing(model, row_id: int, *, version: int | None, check=None):
 
 def record(row, event_name: str, *, actor, comment: str | None = None,
            data: dict | None = None) -> HistoryEvent:
-    """Add a history entry that is not a state change (an extension request, a deadline
-    recomputed) to the session; the caller commits it with the change it describes."""
+    """Add a history entry that is not a state change (a row's creation, such as an
+    interview scheduled; a deadline recomputed) to the session; the caller's unit of work
+    commits it with the change it describes."""
     event = HistoryEvent(
         object_type=row.workflow, object_id=row.id, trigger=event_name,
         from_state=row.state, to_state=row.state, actor_id=actor.id, actor_role=actor.role,

@@ -22,6 +22,8 @@ NAME = "case"
 STATES = ("mobilisation", "rectification", "tackling", "consolidation", "closed")
 INITIAL = "mobilisation"
 ACTIVE_STATES = frozenset({"mobilisation", "rectification", "tackling", "consolidation"})
+# A closed case takes no new inspections, orders or mobilisation record until reopened.
+CLOSED_STATES = frozenset(STATES) - ACTIVE_STATES
 
 
 @guard(lambda event: Reason("Orders overdue or escalated: %(orders)s.",

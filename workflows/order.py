@@ -92,3 +92,7 @@ TRANSITIONS = [
 ]
 
 TRIGGERS = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
+# Where `extend` leaves from: while the order is with the institution (open, not awaiting
+# verification), which is also when an extension can be asked for.
+EXTENDABLE_STATES = frozenset(s for t in TRANSITIONS if t["trigger"] == "extend"
+                              for s in t["source"])

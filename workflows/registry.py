@@ -21,15 +21,17 @@ from typing import Any
 
 from transitions import EventData, Machine, MachineError
 
-from workflows import bulletin, case, complaint, guards, order, report
+from workflows import bulletin, case, complaint, extension, guards, interview, order, report
 
 _DEFINITIONS: dict[str, ModuleType] = {
-    module.NAME: module for module in (case, order, complaint, report, bulletin)
+    module.NAME: module
+    for module in (case, order, complaint, report, bulletin, interview, extension)
 }
 
 
 def all_names() -> tuple[str, ...]:
-    """The names of every machine: case, order, complaint, report, bulletin."""
+    """The names of every machine: case, order, complaint, report, bulletin, interview,
+    extension."""
     return tuple(_DEFINITIONS)
 
 
@@ -83,6 +85,20 @@ def allowed_triggers(name: str, state: str) -> list[str]:
     m = machine(name)
     m.get_state(state)
     return [t for t in definition(name).TRIGGERS if state in m.events[t].transitions]
+
+
+def needs_reason(name: str) -> frozenset[str]:
+    """The triggers of machine `name` that require a reason (the `comment`): those with a
+    transition guarded by `guards.reason_given`. Pages mark the field required from this
+    (the `needs_reason(trigger, machine)` template global), so no template keeps its own
+    list. KeyError for an unknown name."""
+    return _needs_reason(name)
+
+
+@functools.cache
+def _needs_reason(name: str) -> frozenset[str]:
+    return frozenset(spec["trigger"] for spec in definition(name).TRANSITIONS
+                     if guards.reason_given in spec.get("conditions", ()))
 
 
 def effects(name: str) -> dict[str, tuple[str, ...]]:

@@ -49,3 +49,5 @@ TRANSITIONS = [
 ]
 
 TRIGGERS = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
+# States in which the institution still writes the report: the sources of `submit`.
+EDITABLE_STATES = frozenset(next(t["source"] for t in TRANSITIONS if t["trigger"] == "submit"))

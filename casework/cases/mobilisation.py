@@ -21,6 +21,7 @@ from casework.dashboard.queries import instant
 from casework.errors import GuardFailed, Invalid, StaleObject
 from casework.extensions import db
 from workflows import binding
+from workflows import case as case_workflow
 
 MAX_LENGTH = 10000
 
@@ -56,7 +57,7 @@ def file_mobilisation_record(case_id: int, *, actor, leading_group: str, plan_su
     texts, in the user's language), StaleObject (changed since it was read).
     """
     case, record = get_for_filing(case_id, actor)
-    if case.state == "closed":
+    if case.state in case_workflow.CLOSED_STATES:
         raise GuardFailed([_("The case is closed: its mobilisation record can no longer "
                              "be changed.")])
     texts = {"leading_group": (leading_group or "").strip(),
@@ -74,25 +75,22 @@ def file_mobilisation_record(case_id: int, *, actor, leading_group: str, plan_su
         raise StaleObject(current_version=current)
     late = phase_over(case)
     try:
-        if record is None:
-            record = MobilisationRecord(case_id=case.id, submitted_by_id=actor.id, **texts)
-            db.session.add(record)
-            event = "mobilisation_record_filed"
-        else:
-            record.leading_group = texts["leading_group"]
-            record.plan_summary = texts["plan_summary"]
-            record.submitted_by_id = actor.id
-            event = "mobilisation_record_updated"
-        db.session.flush()
-        binding.record(case, event, actor=actor, data={"late": late})
-        db.session.commit()
+        with binding.unit_of_work():
+            if record is None:
+                record = MobilisationRecord(case_id=case.id, submitted_by_id=actor.id, **texts)
+                db.session.add(record)
+                event = "mobilisation_record_filed"
+            else:
+                record.leading_group = texts["leading_group"]
+                record.plan_summary = texts["plan_summary"]
+                record.submitted_by_id = actor.id
+                event = "mobilisation_record_updated"
+            db.session.flush()
+            binding.record(case, event, actor=actor, data={"late": late})
     except (IntegrityError, StaleDataError) as error:
-        # Someone else filed or changed it between our read and our write.
-        db.session.rollback()
+        # Someone else filed or changed it between our read and our write (the unit has
+        # rolled back).
         raise StaleObject() from error
-    except BaseException:
-        db.session.rollback()
-        raise
     return record
 
 
@@ -118,15 +116,16 @@ def load_demo_records() -> int:
     users = dict(db.session.execute(
         sa.select(User.institution_id, User.id).where(User.role == "institution")).all())
     added = 0
-    for case in cases:
-        if case.institution_id % 3 == 0:
-            continue
-        # Filed in good time: a week before the mobilisation phase ended.
-        ends = mobilisation_end(case.campaign)
-        filed = instant(ends - timedelta(days=7)) + timedelta(hours=10) if ends else clock.now()
-        db.session.add(MobilisationRecord(case_id=case.id, leading_group=DEMO_LEADING_GROUP,
-                                          plan_summary=DEMO_PLAN, submitted_at=filed,
-                                          submitted_by_id=users.get(case.institution_id)))
-        added += 1
-    db.session.commit()
+    with binding.unit_of_work():
+        for case in cases:
+            if case.institution_id % 3 == 0:
+                continue
+            # Filed in good time: a week before the mobilisation phase ended.
+            ends = mobilisation_end(case.campaign)
+            filed = (instant(ends - timedelta(days=7)) + timedelta(hours=10) if ends
+                     else clock.now())
+            db.session.add(MobilisationRecord(
+                case_id=case.id, leading_group=DEMO_LEADING_GROUP, plan_summary=DEMO_PLAN,
+                submitted_at=filed, submitted_by_id=users.get(case.institution_id)))
+            added += 1
     return added

@@ -232,8 +232,8 @@ def public_status(tracking_code: str | None) -> PublicStatus:
 
 # --- reading ----------------------------------------------------------------------
 
-# States in which the complaint is still being handled: the deadline runs.
-OPEN_STATES = ("received", "assigned", "investigating")
+# States in which the complaint is still being handled: the deadline runs (the machine's).
+OPEN_STATES = complaint_workflow.OPEN_STATES
 
 
 def is_overdue(complaint, today: date | None = None) -> bool:

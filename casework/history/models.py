@@ -9,9 +9,9 @@ from casework.dbtypes import UTCDateTime, one_of, utcnow
 from casework.extensions import db
 from casework.users.models import ROLES, User
 
-# The five machines, then records whose changes are logged the same way (binding.record).
+# The machines, then records whose changes are logged the same way (binding.record).
 OBJECT_TYPES = ("case", "order", "complaint", "report", "bulletin",
-                "dispute", "interview", "accountability", "veto", "points_entry")
+                "dispute", "interview", "accountability", "veto", "points_entry", "extension")
 
 
 class HistoryEvent(db.Model):

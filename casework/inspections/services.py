@@ -19,6 +19,7 @@ from casework.inspections.models import SEVERITIES, Finding, FindingAmendment, I
 from casework.institutions.models import Region
 from casework.users.models import User
 from workflows import binding
+from workflows import case as case_workflow
 
 MAX_TEXT = 5000
 AMENDABLE_FIELDS = ("description", "legal_basis", "severity", "rectification_required")
@@ -71,7 +72,7 @@ def start_inspection(case_id: int, *, actor, inspected_on: date | None, place: s
         inspectors += [u for u in others if policy.in_jurisdiction(u, case.institution)]
     if errors:
         raise Invalid(errors)
-    if case.state == "closed":
+    if case.state in case_workflow.CLOSED_STATES:
         raise GuardFailed([_("The case is closed; reopen it before inspecting.")])
     inspection = Inspection(case=case, inspected_on=inspected_on, place=place,
                             notes=(notes or "").strip() or None, created_by_id=actor.id,

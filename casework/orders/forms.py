@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from casework.forms import TransitionForm
+from workflows import registry
 
 # The same words as the inspection pages (same msgids, one translation).
 SEVERITY_LABELS = {"minor": _l("Minor"), "moderate": _l("Moderate"), "serious": _l("Serious")}
@@ -32,9 +33,9 @@ DEADLINE_KINDS = (
 DEADLINE_VALUE_FIELD = {"date": "deadline_date", "calendar_days": "calendar_days",
                         "working_days": "working_days", "months": "months"}
 
-# Triggers whose form must carry a reason (the machine's guard asks for one too; the
-# form asks first so that the page can show it next to the field).
-REASON_REQUIRED = ("return", "cancel")
+# Triggers whose form must carry a reason: those the machine guards with reason_given
+# (the form asks first so that the page can show it next to the field).
+REASON_REQUIRED = registry.needs_reason("order")
 
 
 class OrderForm(FlaskForm):

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from casework import sortkeys
 from casework.cases.models import InspectionCase
@@ -12,9 +12,10 @@ from casework.evidence.models import Attachment
 from casework.extensions import db
 from casework.inspections.models import Finding
 from casework.users.models import User
+from workflows import extension as extension_workflow
 from workflows import order as order_workflow
 
-EXTENSION_STATUSES = ("pending", "approved", "declined")
+EXTENSION_STATUSES = extension_workflow.STATES
 # Institutions see what needs them first: sent back, escalated, late; the open ones before
 # the finished ones (so "open" is state_rank < len(OPEN_STATES)).
 TODO_ORDER = ("returned", "escalated", "overdue", "issued", "acknowledged", "submitted",
@@ -109,7 +110,9 @@ class Submission(db.Model):
 
 
 class ExtensionRequest(db.Model):
-    """An institution's request for more time (延期申请) and the coordinator's decision."""
+    """An institution's request for more time (延期申请) and the coordinator's decision,
+    worked through the extension machine (workflows/extension.py); its state is stored
+    in `status`."""
 
     __tablename__ = "extension_request"
     __table_args__ = (
@@ -124,16 +127,24 @@ class ExtensionRequest(db.Model):
     proposed_deadline: Mapped[date] = mapped_column(sa.Date)
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(12), default=extension_workflow.INITIAL)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_comment: Mapped[str | None] = mapped_column(sa.Text)
     granted_deadline: Mapped[date | None] = mapped_column(sa.Date)
     request_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
 
     order: Mapped[RectificationOrder] = relationship(back_populates="extension_requests")
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    # The machine reads and writes `state`; the column keeps its name (no data moved).
+    state = synonym("status")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    workflow = extension_workflow.NAME
 
 
 class OrderNumberSequence(db.Model):

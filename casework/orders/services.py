@@ -32,6 +32,8 @@ from casework.orders.models import (
 from casework.pagination import Key, Page, paginate_keyset
 from casework.workdays import services as workdays
 from workflows import binding
+from workflows import case as case_workflow
+from workflows import extension as extension_workflow
 from workflows import order as order_workflow
 
 MAX_TEXT = 5000
@@ -125,18 +127,15 @@ def raise_order(case_id: int, *, actor, finding_ids: list[int], requirements: st
     if (found := _first_with_key(RectificationOrder, request_key)):
         return found
     try:
-        order = add_order(case, actor=actor, finding_ids=finding_ids,
-                          requirements=requirements, rule=rule, issuing_body=issuing_body,
-                          request_key=request_key, allow_no_findings=allow_no_findings)
-        db.session.commit()
+        with binding.unit_of_work():
+            order = add_order(case, actor=actor, finding_ids=finding_ids,
+                              requirements=requirements, rule=rule, issuing_body=issuing_body,
+                              request_key=request_key, allow_no_findings=allow_no_findings)
     except IntegrityError:
-        # The same request, retried while the first was still committing.
-        db.session.rollback()
+        # The same request, retried while the first was still committing (the unit has
+        # rolled back).
         if (found := _first_with_key(RectificationOrder, request_key)):
             return found
-        raise
-    except BaseException:
-        db.session.rollback()
         raise
     return order
 
@@ -145,9 +144,10 @@ def add_order(case, *, actor, finding_ids: list[int], requirements: str | None, 
               issuing_body: str | None = None, request_key: str | None = None,
               allow_no_findings: bool = False) -> RectificationOrder:
     """Validate and add the order to the session without committing: for a caller that
-    commits it together with something else (an interview held with a follow-up order).
-    The caller has checked order_raise. Raises Invalid, GuardFailed as raise_order."""
-    if case.state == "closed":
+    commits it together with something else in its unit of work (an interview held with
+    a follow-up order). The caller has checked order_raise. Raises Invalid, GuardFailed
+    as raise_order."""
+    if case.state in case_workflow.CLOSED_STATES:
         raise GuardFailed([_("The case is closed; reopen it before issuing orders.")])
     errors: dict[str, list[str]] = {}
     requirements = _text(requirements, "requirements", errors,
@@ -246,7 +246,18 @@ def case_orders(case) -> list[RectificationOrder]:
 
 
 def order_history(order) -> list[HistoryEvent]:
-    return history_of(order)
+    """The order's history with its extension requests' (asked for, approved, declined),
+    oldest first."""
+    requests = [r.id for r in order.extension_requests]
+    if not requests:
+        return history_of(order)
+    return list(db.session.scalars(
+        sa.select(HistoryEvent).where(sa.or_(
+            sa.and_(HistoryEvent.object_type == order.workflow,
+                    HistoryEvent.object_id == order.id),
+            sa.and_(HistoryEvent.object_type == extension_workflow.NAME,
+                    HistoryEvent.object_id.in_(requests))))
+        .options(joinedload(HistoryEvent.actor)).order_by(HistoryEvent.id)))
 
 
 def available_triggers(order, actor) -> list[str]:
@@ -306,15 +317,21 @@ def submit_rectification(order_id: int, *, actor, version: int | None, report: s
 def request_extension(order_id: int, *, actor, reason: str | None,
                       proposed_deadline: date | None, request_key: str | None = None
                       ) -> ExtensionRequest:
-    """An institution asks for more time; a coordinator decides (decide_extension)."""
+    """An institution asks for more time; a coordinator decides (decide_extension).
+
+    The request starts in the extension machine's initial state; its creation is that
+    machine's `request` history event. Idempotent on `request_key`. Raises NotPermitted,
+    GuardFailed (the order is not with the institution, or a request is already
+    waiting), Invalid.
+    """
     order = get_order(order_id, actor)
     policy.check("order_request_extension", actor, order)
     if (found := _first_with_key(ExtensionRequest, request_key)):
         return found
-    if order.state not in ("issued", "acknowledged", "returned", "overdue", "escalated"):
+    if order.state not in order_workflow.EXTENDABLE_STATES:
         raise GuardFailed([_("An extension can only be asked for while the order is open "
                              "and not awaiting verification.")])
-    if any(r.status == "pending" for r in order.extension_requests):
+    if any(r.state in extension_workflow.OPEN_STATES for r in order.extension_requests):
         raise GuardFailed([_("An extension request is already waiting for a decision.")])
     errors: dict[str, list[str]] = {}
     reason = _text(reason, "reason", errors, required_msg=_("Give the reason for the request."))
@@ -325,55 +342,64 @@ def request_extension(order_id: int, *, actor, reason: str | None,
             _("The proposed deadline must be later than the current deadline and today.")]
     if errors:
         raise Invalid(errors)
-    extension = ExtensionRequest(order=order, reason=reason, proposed_deadline=proposed_deadline,
-                                 requested_by_id=actor.id, request_key=request_key)
-    db.session.add(extension)
-    db.session.flush()
-    binding.record(order, "request_extension", actor=actor, comment=reason,
-                   data={"proposed_deadline": proposed_deadline})
-    db.session.commit()
+    with binding.unit_of_work():
+        extension = ExtensionRequest(order=order, reason=reason,
+                                     proposed_deadline=proposed_deadline,
+                                     state=extension_workflow.INITIAL,
+                                     requested_by_id=actor.id, request_key=request_key)
+        db.session.add(extension)
+        db.session.flush()
+        binding.record(extension, extension_workflow.CREATION_EVENT, actor=actor,
+                       comment=reason, data={"proposed_deadline": proposed_deadline})
     return extension
 
 
 def decide_extension(request_id: int, *, actor, approve: bool, version: int | None,
                      comment: str | None = None, new_deadline: date | None = None
                      ) -> ExtensionRequest:
-    """Approve (fires `extend` with the new deadline) or decline an extension request."""
-    # Locked: two coordinators deciding at once must not turn an approval into a decline.
-    extension = db.session.scalar(
-        sa.select(ExtensionRequest).where(ExtensionRequest.id == request_id).with_for_update()
-        .execution_options(populate_existing=True))
-    if extension is None:
-        raise NotFound()
-    order = get_order(extension.order_id, actor)
-    policy.check("order_extend", actor, order)
-    if extension.status != "pending":
-        raise GuardFailed([_("This request has already been decided.")])
-    errors: dict[str, list[str]] = {}
-    comment = _text(comment, "comment", errors,
-                    required_msg=None if approve else _("Give the reason for declining."))
-    granted = (new_deadline or extension.proposed_deadline) if approve else None
-    # Checked before anything is written on the request: an Invalid leaves it as it was.
-    if granted is not None and granted <= max(order.deadline, clock.today()):
-        errors["new_deadline"] = [
-            _("The new deadline must be later than the current deadline and today.")]
-    if errors:
-        raise Invalid(errors)
-    extension.decided_by_id = actor.id
-    extension.decided_at = clock.now()
-    extension.decision_comment = comment
-    if not approve:
-        extension.status = "declined"
-        binding.record(order, "decline_extension", actor=actor, comment=comment)
-        db.session.commit()
-        return extension
-    extension.status = "approved"
-    extension.granted_deadline = granted
-    rule = {"kind": "date", "value": granted.isoformat()}
-    binding.apply(order, "extend", actor=actor, version=version, comment=comment,
-                  new_deadline=granted,
-                  effects={"deadline": granted, "deadline_rule": rule,
-                           "deadline_provisional": False})
+    """Approve or decline an extension request (the extension machine's `approve` /
+    `decline`). Approving also fires the order's `extend` with the new deadline; `version`
+    is the order's, as the user read it. Both commit together or not at all.
+
+    Raises NotFound, NotPermitted, GuardFailed (already decided), Invalid (a decline
+    without a reason, a new deadline not later than the current one and today; nothing
+    is written), and the binding's errors.
+    """
+    with binding.unit_of_work():
+        # Locked: two coordinators deciding at once must not turn an approval into a
+        # decline (the second waits here, then finds the request decided).
+        extension = db.session.scalar(
+            sa.select(ExtensionRequest).where(ExtensionRequest.id == request_id)
+            .with_for_update().execution_options(populate_existing=True))
+        if extension is None:
+            raise NotFound()
+        order = get_order(extension.order_id, actor)
+        policy.check("extension_approve" if approve else "extension_decline", actor, extension)
+        if extension.state not in extension_workflow.OPEN_STATES:
+            raise GuardFailed([_("This request has already been decided.")])
+        errors: dict[str, list[str]] = {}
+        comment = _text(comment, "comment", errors,
+                        required_msg=None if approve else _("Give the reason for declining."))
+        granted = (new_deadline or extension.proposed_deadline) if approve else None
+        if granted is not None and granted <= max(order.deadline, clock.today()):
+            errors["new_deadline"] = [
+                _("The new deadline must be later than the current deadline and today.")]
+        if errors:
+            raise Invalid(errors)
+        decision = {"decided_by_id": actor.id, "decided_at": clock.now(),
+                    "decision_comment": comment}
+        if not approve:
+            binding.apply(extension, "decline", actor=actor, version=extension.version,
+                          comment=comment, changes=decision)
+            return extension
+        binding.apply(extension, "approve", actor=actor, version=extension.version,
+                      comment=comment, changes={**decision, "granted_deadline": granted},
+                      new_deadline=granted)
+        rule = {"kind": "date", "value": granted.isoformat()}
+        binding.apply(order, "extend", actor=actor, version=version, comment=comment,
+                      new_deadline=granted,
+                      effects={"deadline": granted, "deadline_rule": rule,
+                               "deadline_provisional": False})
     return extension
 
 
@@ -384,18 +410,20 @@ def recompute_provisional_deadlines(year: int) -> int:
     Called by the working-day calendar when an admin confirms a year. Each change is a
     history event ("recompute_deadline") by the system. Returns how many orders changed.
     """
-    orders = db.session.scalars(sa.select(RectificationOrder).where(
-        RectificationOrder.deadline_provisional.is_(True),
-        RectificationOrder.state.in_(order_workflow.OPEN_STATES))).all()
     changed = 0
-    for order in orders:
-        deadline = compute_deadline(order.deadline_rule, order.issued_on)
-        if deadline.date != order.deadline or deadline.provisional != order.deadline_provisional:
-            binding.record(order, "recompute_deadline", actor=policy.SYSTEM,
-                           data={"old_deadline": order.deadline, "new_deadline": deadline.date,
-                                 "year": year, "provisional": deadline.provisional})
-            order.deadline = deadline.date
-            order.deadline_provisional = deadline.provisional
-            changed += 1
-    db.session.commit()
+    with binding.unit_of_work():
+        orders = db.session.scalars(sa.select(RectificationOrder).where(
+            RectificationOrder.deadline_provisional.is_(True),
+            RectificationOrder.state.in_(order_workflow.OPEN_STATES))).all()
+        for order in orders:
+            deadline = compute_deadline(order.deadline_rule, order.issued_on)
+            if (deadline.date != order.deadline
+                    or deadline.provisional != order.deadline_provisional):
+                binding.record(order, "recompute_deadline", actor=policy.SYSTEM,
+                               data={"old_deadline": order.deadline,
+                                     "new_deadline": deadline.date, "year": year,
+                                     "provisional": deadline.provisional})
+                order.deadline = deadline.date
+                order.deadline_provisional = deadline.provisional
+                changed += 1
     return changed

@@ -17,6 +17,7 @@ from casework import labels, parsing, policy
 from casework.cases.services import get_case
 from casework.errors import Invalid
 from casework.orders import forms, services
+from workflows import extension as extension_workflow
 from workflows import order as order_workflow
 from workflows.diagram import render_svg
 
@@ -107,19 +108,19 @@ def _detail_page(order_id, posted: Posted | None = None, status=200, require=Non
     if require:
         policy.check(require, current_user, order)
     triggers = services.available_triggers(order, current_user)
-    pending = [r for r in order.extension_requests if r.status == "pending"]
+    pending = [r for r in order.extension_requests
+               if r.state in extension_workflow.OPEN_STATES]
     return render_template(
         "orders/detail.html", order=order, history=services.order_history(order),
         actions=[t for t in triggers if t in services.SIMPLE_TRIGGERS],
         can_submit="submit" in triggers,
         # Asking for time makes sense while the order is with the institution.
         can_request_extension=(policy.allows("order_request_extension", current_user, order)
-                               and order.is_open and order.state != "submitted"
+                               and order.state in order_workflow.EXTENDABLE_STATES
                                and not pending),
         can_decide_extension=policy.allows("order_extend", current_user, order),
         pending_extensions=pending,
         posted=posted, new_key=_new_key(),
-        reason_required=forms.REASON_REQUIRED,
         diagram=render_svg(order_workflow.NAME, order.state,
                            state_labels={s: str(labels.state_label(s, "order"))
                                          for s in order_workflow.STATES},

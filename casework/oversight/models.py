@@ -1,8 +1,9 @@
 """Oversight records on institutions: interviews (约谈), accountability (问责) and the
 one-vote veto (一票否决) for a year.
 
-Each change to them is a history event (binding.record) under its own object type;
-`state` is what the history shows.
+An interview is worked through its machine (workflows/interview.py, binding.apply); each
+change to the other records is a history event (binding.record) under its own object
+type, and their `state` is what the history shows.
 """
 
 from datetime import date, datetime
@@ -14,7 +15,8 @@ from casework.dbtypes import UTCDateTime, one_of, utcnow
 from casework.extensions import db
 from casework.institutions.models import Institution, StaffMember
 from casework.users.models import User
-from casework.vocabulary import ACCOUNTABILITY_MEASURES, INTERVIEW_STATES
+from casework.vocabulary import ACCOUNTABILITY_MEASURES
+from workflows import interview as interview_workflow
 
 
 class Interview(db.Model):
@@ -23,7 +25,7 @@ class Interview(db.Model):
 
     __tablename__ = "interview"
     __table_args__ = (
-        one_of("state", INTERVIEW_STATES),
+        one_of("state", interview_workflow.STATES),
         sa.CheckConstraint("state != 'held' OR (held_on IS NOT NULL AND minutes IS NOT NULL)",
                            name="held_has_minutes"),
         sa.Index("ix_interview_institution_state", "institution_id", "state"),
@@ -38,7 +40,7 @@ class Interview(db.Model):
     reason: Mapped[str] = mapped_column(sa.Text)
     scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime)
     location: Mapped[str | None] = mapped_column(sa.String(200))
-    state: Mapped[str] = mapped_column(sa.String(12), default="scheduled")
+    state: Mapped[str] = mapped_column(sa.String(12), default=interview_workflow.INITIAL)
     held_on: Mapped[date | None] = mapped_column(sa.Date)
     attendees: Mapped[str | None] = mapped_column(sa.Text)
     minutes: Mapped[str | None] = mapped_column(sa.Text)
@@ -52,7 +54,7 @@ class Interview(db.Model):
     created_by: Mapped[User | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
-    workflow = "interview"
+    workflow = interview_workflow.NAME
 
 
 class AccountabilityRecord(db.Model):

@@ -1,9 +1,10 @@
 """Interviews (约谈), accountability records (问责) and the one-vote veto (一票否决).
 
-None of these is a state machine: every change writes a history event
-(binding.record) in the same commit as the change. An interview is scheduled, then held
-(with the date, attendees, minutes and, if the commission wants one, a follow-up
-rectification order raised in the same step) or cancelled with a reason.
+An interview is a machine (workflows/interview.py): scheduled, then held (with the date,
+attendees, minutes and, if the commission wants one, a follow-up rectification order
+raised in the same step) or cancelled with a reason, both through binding.apply.
+Accountability records and veto flags are not machines: every change writes a history
+event (binding.record) in the same unit of work as the change.
 
 A follow-up order answering an order item of the escalation queue (an escalated,
 overdue or twice-returned order) *supersedes* that order: what a commission does after
@@ -26,13 +27,14 @@ from sqlalchemy.orm import joinedload
 
 from casework import clock, policy, validation
 from casework.cases.models import InspectionCase
-from casework.errors import GuardFailed, Invalid, NotFound, StaleObject
+from casework.errors import GuardFailed, Invalid, NotFound
 from casework.extensions import db
 from casework.history.models import HistoryEvent
 from casework.institutions.models import Institution, StaffMember
 from casework.oversight.models import AccountabilityRecord, Interview, VetoFlag
 from casework.vocabulary import ACCOUNTABILITY_MEASURES
 from workflows import binding
+from workflows import interview as interview_workflow
 
 MAX_TEXT = 5000
 ORDER_ITEM_KINDS = ("order_escalated", "order_overdue", "order_returned_twice")
@@ -104,6 +106,11 @@ def get_interview(interview_id: int, actor) -> Interview:
     return interview
 
 
+def available_triggers(interview, actor) -> list[str]:
+    """The interview's triggers the machine allows now and the actor may fire."""
+    return binding.available_triggers(interview, actor)
+
+
 def interview_history(interview) -> list[HistoryEvent]:
     from casework.history.services import history_of
 
@@ -169,31 +176,17 @@ def schedule_interview(*, actor, institution_id: int | None, reason: str | None,
         raise Invalid(errors)
     if scheduled_for.tzinfo is None:
         scheduled_for = scheduled_for.replace(tzinfo=clock.zone())
-    interview = Interview(institution=institution, campaign_id=campaign_id,
-                          case_id=case.id if case else None, queue_key=queue_key,
-                          reason=reason, scheduled_for=scheduled_for, location=location,
-                          state="scheduled", created_by_id=actor.id)
-    try:
+    with binding.unit_of_work():
+        interview = Interview(institution=institution, campaign_id=campaign_id,
+                              case_id=case.id if case else None, queue_key=queue_key,
+                              reason=reason, scheduled_for=scheduled_for, location=location,
+                              state=interview_workflow.INITIAL, created_by_id=actor.id)
         db.session.add(interview)
         db.session.flush()
-        binding.record(interview, "schedule", actor=actor, comment=reason,
-                       data={"scheduled_for": scheduled_for, "location": location,
-                             "queue_key": queue_key})
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+        binding.record(interview, interview_workflow.CREATION_EVENT, actor=actor,
+                       comment=reason, data={"scheduled_for": scheduled_for,
+                                             "location": location, "queue_key": queue_key})
     return interview
-
-
-def _locked_interview(interview_id, actor, version) -> Interview:
-    interview = get_interview(interview_id, actor)
-    locked = db.session.execute(
-        sa.select(Interview).where(Interview.id == interview.id).with_for_update()
-        .execution_options(populate_existing=True)).scalar_one()
-    if version is None or locked.version != version:
-        raise StaleObject(locked.state, locked.version)
-    return locked
 
 
 def hold_interview(interview_id: int, *, actor, version: int | None, held_on: date | None,
@@ -202,14 +195,13 @@ def hold_interview(interview_id: int, *, actor, version: int | None, held_on: da
                    ) -> Interview:
     """Record the interview as held; optionally raise a follow-up rectification order for
     the institution's case in the campaign (see the module docstring for orders that it
-    supersedes). Raises NotFound, NotPermitted, StaleObject, GuardFailed (not scheduled),
-    Invalid (nothing written)."""
+    supersedes). Fires the machine's `hold`. Raises NotFound, NotPermitted, Invalid, and
+    the binding's errors (IllegalTrigger when not scheduled, StaleObject); nothing is
+    written then."""
     from casework.orders import services as orders
 
-    interview = _locked_interview(interview_id, actor, version)
+    interview = get_interview(interview_id, actor)
     policy.check("interview_hold", actor, interview)
-    if interview.state != "scheduled":
-        raise GuardFailed([_("Only a scheduled interview can be recorded as held.")])
     errors: dict[str, list[str]] = {}
     if held_on is None:
         errors["held_on"] = [_("Enter the date the interview was held.")]
@@ -239,29 +231,9 @@ def hold_interview(interview_id: int, *, actor, version: int | None, held_on: da
                     policy.check("order_cancel", actor, order)
                     superseded = order
     if errors:
-        db.session.rollback()
         raise Invalid(errors)
     when = held_on.isoformat()
     finding_ids = [f.id for f in superseded.findings] if superseded is not None else []
-
-    def hold():
-        follow_up_order = None
-        if follow_up:
-            db.session.flush()  # the superseded order's findings are free again
-            text = _("Follow-up to the interview of %(date)s.", date=when) + "\n" + requirements
-            follow_up_order = orders.add_order(case, actor=actor, finding_ids=finding_ids,
-                                               requirements=text, rule=rule,
-                                               allow_no_findings=True)
-            db.session.flush()
-        interview.state = "held"
-        interview.held_on = held_on
-        interview.attendees = attendees
-        interview.minutes = minutes
-        interview.follow_up_order_id = follow_up_order.id if follow_up_order else None
-        binding.record(interview, "hold", actor=actor, comment=minutes,
-                       data={"held_on": held_on, "follow_up_order":
-                             follow_up_order.number if follow_up_order else None,
-                             "superseded_order": superseded.number if superseded else None})
 
     # The cancellation of a superseded order, the follow-up order and the interview
     # held commit together, or none of them does.
@@ -270,30 +242,36 @@ def hold_interview(interview_id: int, *, actor, version: int | None, held_on: da
             binding.apply(superseded, "cancel", actor=actor, version=superseded.version,
                           comment=_("Superseded by a follow-up order issued after the "
                                     "interview of %(date)s.", date=when))
-        hold()
+        follow_up_order = None
+        if follow_up:
+            db.session.flush()  # the superseded order's findings are free again
+            text = _("Follow-up to the interview of %(date)s.", date=when) + "\n" + requirements
+            follow_up_order = orders.add_order(case, actor=actor, finding_ids=finding_ids,
+                                               requirements=text, rule=rule,
+                                               allow_no_findings=True)
+            db.session.flush()
+        binding.apply(
+            interview, "hold", actor=actor, version=version, comment=minutes,
+            changes={"held_on": held_on, "attendees": attendees, "minutes": minutes,
+                     "follow_up_order_id": follow_up_order.id if follow_up_order else None},
+            held_on=held_on,
+            follow_up_order=follow_up_order.number if follow_up_order else None,
+            superseded_order=superseded.number if superseded else None)
     return interview
 
 
 def cancel_interview(interview_id: int, *, actor, version: int | None,
                      reason: str | None) -> Interview:
-    """Cancel a scheduled interview (reason required)."""
-    interview = _locked_interview(interview_id, actor, version)
+    """Cancel a scheduled interview (reason required): the machine's `cancel`. Raises
+    NotFound, NotPermitted, Invalid, and the binding's errors (IllegalTrigger when not
+    scheduled, StaleObject)."""
+    interview = get_interview(interview_id, actor)
     policy.check("interview_cancel", actor, interview)
-    if interview.state != "scheduled":
-        db.session.rollback()
-        raise GuardFailed([_("Only a scheduled interview can be cancelled.")])
     errors: dict[str, list[str]] = {}
     reason = _text(reason, "reason", errors, required_msg=_("Give the reason for cancelling."))
     if errors:
-        db.session.rollback()
         raise Invalid(errors)
-    try:
-        interview.state = "cancelled"
-        binding.record(interview, "cancel", actor=actor, comment=reason)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    binding.apply(interview, "cancel", actor=actor, version=version, comment=reason)
     return interview
 
 
@@ -349,16 +327,12 @@ def record_accountability(*, actor, institution_id: int | None, measure: str | N
         institution=institution, staff=staff, case_id=case_id, queue_key=queue_key,
         measure=measure, decided_on=decided_on, document_number=document_number,
         reason=reason, created_by_id=actor.id)
-    try:
+    with binding.unit_of_work():
         db.session.add(record)
         db.session.flush()
         binding.record(record, "record", actor=actor, comment=reason,
                        data={"measure": measure, "document_number": document_number,
                              "staff": staff.name if staff else None, "queue_key": queue_key})
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return record
 
 
@@ -381,7 +355,7 @@ def set_veto(*, actor, institution_id: int | None, year: int | None, reason: str
         errors["decided_on"] = [_("The date cannot be in the future.")]
     if errors:
         raise Invalid(errors)
-    try:
+    with binding.unit_of_work():
         # The institution row is the lock: two coordinators setting at once get one flag.
         db.session.execute(sa.select(Institution.id).where(Institution.id == institution.id)
                            .with_for_update())
@@ -396,37 +370,28 @@ def set_veto(*, actor, institution_id: int | None, year: int | None, reason: str
         db.session.add(flag)
         db.session.flush()
         binding.record(flag, "set", actor=actor, comment=reason, data={"year": year})
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return flag
 
 
 def revoke_veto(flag_id: int, *, actor, reason: str | None) -> VetoFlag:
     """Revoke an active veto flag (reason required); it stays on record."""
-    flag = db.session.scalar(
-        sa.select(VetoFlag).where(VetoFlag.id == flag_id).with_for_update()
-        .execution_options(populate_existing=True))
-    if flag is None or not policy.allows("oversight_view", actor, flag.institution):
-        db.session.rollback()
-        raise NotFound()
-    policy.check("veto_revoke", actor, flag)
-    if flag.revoked_at is not None:
-        db.session.rollback()
-        raise GuardFailed([_("This veto has already been revoked.")])
-    errors: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", errors, required_msg=_("Give the reason for revoking."))
-    if errors:
-        db.session.rollback()
-        raise Invalid(errors)
-    try:
+    # A raise anywhere in the unit rolls back and releases the row lock.
+    with binding.unit_of_work():
+        flag = db.session.scalar(
+            sa.select(VetoFlag).where(VetoFlag.id == flag_id).with_for_update()
+            .execution_options(populate_existing=True))
+        if flag is None or not policy.allows("oversight_view", actor, flag.institution):
+            raise NotFound()
+        policy.check("veto_revoke", actor, flag)
+        if flag.revoked_at is not None:
+            raise GuardFailed([_("This veto has already been revoked.")])
+        errors: dict[str, list[str]] = {}
+        reason = _text(reason, "reason", errors,
+                       required_msg=_("Give the reason for revoking."))
+        if errors:
+            raise Invalid(errors)
         flag.revoked_at = clock.now()
         flag.revoked_reason = reason
         flag.revoked_by_id = actor.id
         binding.record(flag, "revoke", actor=actor, comment=reason, data={"year": flag.year})
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return flag

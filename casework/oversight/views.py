@@ -135,6 +135,8 @@ def _interview_page(interview_id, form=None, errors=None, posted=None, status=20
         policy.check("interview_hold", current_user, interview)
     return render_template(
         "oversight/interview.html", interview=interview,
+        # The forms shown are the triggers the machine allows and the policy grants.
+        triggers=services.available_triggers(interview, current_user),
         history=services.interview_history(interview), form=form, errors=errors or {},
         posted=posted or {}), status
 

@@ -14,7 +14,6 @@ from typing import BinaryIO
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from casework import clock, policy, validation
 from casework.campaigns.models import Campaign
@@ -37,8 +36,6 @@ MAX_NEXT_STEPS = 5000
 MAX_COUNT = 99999
 COUNT_FIELDS = ("self_inspections", "problems_found", "problems_rectified")
 FIELD_NAMES = (*COUNT_FIELDS, "next_steps")
-# States in which the institution still writes the report (the sources of `submit`).
-EDITABLE_STATES = ("pending", "returned", "overdue")
 # What needs doing first: for an institution, what it has to write; for a coordinator,
 # what waits for review.
 TODO_ORDER = {
@@ -153,7 +150,7 @@ def available_triggers(report, actor) -> list[str]:
 
 def may_edit(report, actor) -> bool:
     """Whether the actor may write the report now (save a draft or submit)."""
-    return (report.state in EDITABLE_STATES
+    return (report.state in report_workflow.EDITABLE_STATES
             and policy.allows("report_submit", actor, report))
 
 
@@ -215,15 +212,14 @@ def validate_report(body, fields: dict | None, *, final: bool) -> tuple[str | No
 
 # --- writing ----------------------------------------------------------------------
 
-def _locked(report) -> ProgressReport:
-    return db.session.execute(
-        sa.select(ProgressReport).where(ProgressReport.id == report.id).with_for_update()
-        .execution_options(populate_existing=True)).scalar_one()
-
-
 def _not_editable() -> GuardFailed:
     return GuardFailed([_("The report has been submitted; it can only be changed after it "
                           "is returned.")])
+
+
+def _check_editable(locked) -> None:
+    if locked.state not in report_workflow.EDITABLE_STATES:
+        raise _not_editable()
 
 
 def save_report_draft(report_id: int, *, actor, version: int | None, body: str | None,
@@ -238,7 +234,7 @@ def save_report_draft(report_id: int, *, actor, version: int | None, body: str |
     """
     report = get_report(report_id, actor)
     policy.check("report_submit", actor, report)
-    if report.state not in EDITABLE_STATES:
+    if report.state not in report_workflow.EDITABLE_STATES:
         raise _not_editable()
     body, clean, errors = validate_report(body, fields, final=False)
     if errors:
@@ -247,20 +243,12 @@ def save_report_draft(report_id: int, *, actor, version: int | None, body: str |
             and clean == (report.fields or {})):
         return report
     stored = evidence.store_with_errors(files, {})
-    try:
-        with evidence.kept_only_if_committed(stored):
-            locked = _locked(report)
-            if version is None or locked.version != version:
-                raise StaleObject(locked.state, locked.version)
-            if locked.state not in EDITABLE_STATES:
-                raise _not_editable()
+    with evidence.kept_only_if_committed(stored):
+        with binding.changing(ProgressReport, report.id, version=version,
+                              check=_check_editable) as locked:
             locked.body = body
             locked.fields = clean
             evidence.attach(stored, actor=actor, report=locked)
-            db.session.commit()
-    except StaleDataError:
-        current = db.session.get(ProgressReport, report_id)
-        raise StaleObject(current.state, current.version) from None
     return locked
 
 
@@ -289,9 +277,8 @@ def submit_report(report_id: int, *, actor, version: int | None, body: str | Non
     policy.check("report_submit", actor, report)
     if _earlier_submit(report.id, request_key):
         return report
-    if report.state not in EDITABLE_STATES:
-        raise IllegalTrigger("submit", report.state, available_triggers(report, actor),
-                             report_workflow.NAME)
+    # A report past editing is a conflict whatever was typed.
+    binding.ensure_allowed(report, "submit", actor=actor)
     # Lateness is decided by the first submission: one sent back after the due date
     # and corrected is not late because of the return.
     late = report.late if report.submitted_at else clock.today() > report.due_on

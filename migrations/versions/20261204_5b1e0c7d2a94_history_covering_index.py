@@ -1,7 +1,7 @@
 """History: the per-object index also covers when and between which states (PostgreSQL)
 
 Revision ID: 5b1e0c7d2a94
-Revises: d9eb365bb663
+Revises: 5b7e0c1a9d42
 Create Date: 2026-12-04 00:00:00
 
 The dashboards and the campaign report read every history event of a campaign's orders
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5b1e0c7d2a94'
-down_revision = 'd9eb365bb663'
+down_revision = '5b7e0c1a9d42'
 branch_labels = None
 depends_on = None
 

@@ -164,3 +164,11 @@ def test_case_list_query_count_is_constant(client, login, world, db, count_queri
     with count_queries() as many:
         assert client.get("/cases/").status_code == 200
     assert len(many) == len(few)
+
+
+def test_which_triggers_need_a_reason_comes_from_the_machines(app):
+    needs_reason = app.jinja_env.globals["needs_reason"]
+    assert needs_reason("reopen") and needs_reason("designate_tackling", "case")
+    assert not needs_reason("close", "case")
+    assert needs_reason("cancel", "order") and not needs_reason("verify", "order")
+    assert needs_reason("return", "report") and needs_reason("cancel", "interview")

@@ -438,11 +438,19 @@ def test_extension_approved_moves_overdue_order_back_to_acknowledged(world, db, 
     assert (order.state, order.deadline, order.deadline_provisional) == \
         ("acknowledged", date(2025, 4, 25), False)
     request = db.session.get(ExtensionRequest, request.id)
-    assert (request.status, request.granted_deadline) == ("approved", date(2025, 4, 25))
+    assert (request.status, request.granted_deadline, request.version) == \
+        ("approved", date(2025, 4, 25), 2)
     assert [(e.trigger, e.from_state, e.to_state) for e in history(db, order)] == [
         ("mark_overdue", "issued", "overdue"),
-        ("request_extension", "overdue", "overdue"),
         ("extend", "overdue", "acknowledged"),
+    ]
+    # The request is a machine of its own; the order's history shows its events too.
+    assert [(e.object_type, e.trigger, e.from_state, e.to_state)
+            for e in services.order_history(order)] == [
+        ("order", "mark_overdue", "issued", "overdue"),
+        ("extension", "request", "pending", "pending"),
+        ("extension", "approve", "pending", "approved"),
+        ("order", "extend", "overdue", "acknowledged"),
     ]
 
 
@@ -473,7 +481,49 @@ def test_extension_decline_requires_reason(world, db, users, today):
     order = fresh(db, order)
     assert (order.state, order.deadline) == ("issued", date(2025, 3, 31))
     assert db.session.get(ExtensionRequest, request.id).status == "declined"
-    assert [e.trigger for e in history(db, order)] == ["request_extension", "decline_extension"]
+    assert history(db, order) == []
+    assert [(e.object_type, e.trigger, e.comment) for e in services.order_history(order)] == [
+        ("extension", "request", "人手不足"), ("extension", "decline", "理由不充分")]
+
+
+def _extension_events(db, request_id):
+    return [(e.trigger, e.from_state, e.to_state) for e in db.session.scalars(
+        sa.select(HistoryEvent).where(HistoryEvent.object_type == "extension",
+                                      HistoryEvent.object_id == request_id)
+        .order_by(HistoryEvent.id))]
+
+
+def test_a_decision_goes_through_the_extension_machine(world, db, users, today):
+    hospital, coordinator = users["institution"], users["coordinator"]
+    order = make_order(world, db, users)
+    request = services.request_extension(order.id, actor=hospital, reason="人手不足",
+                                         proposed_deadline=order.deadline + timedelta(days=14))
+    assert (request.state, request.version) == ("pending", 1)
+    assert _extension_events(db, request.id) == [("request", "pending", "pending")]
+    # The order changed since it was read: the approval and the extension are refused
+    # together, nothing is written on either.
+    with pytest.raises(StaleObject):
+        services.decide_extension(request.id, actor=coordinator, approve=True, version=5)
+    db.session.expire_all()
+    request = db.session.get(ExtensionRequest, request.id)
+    assert (request.status, request.version, request.decided_at) == ("pending", 1, None)
+    assert _extension_events(db, request.id) == [("request", "pending", "pending")]
+    assert (fresh(db, order).deadline, history(db, order)) == (order.deadline, [])
+    services.decide_extension(request.id, actor=coordinator, approve=True, version=1)
+    db.session.expire_all()
+    request = db.session.get(ExtensionRequest, request.id)
+    assert (request.status, request.version, request.decided_by_id) == \
+        ("approved", 2, coordinator.id)
+    assert _extension_events(db, request.id) == [("request", "pending", "pending"),
+                                                 ("approve", "pending", "approved")]
+    # Decided is final: a second decision is refused and writes nothing.
+    with pytest.raises(GuardFailed):
+        services.decide_extension(request.id, actor=coordinator, approve=False, version=2,
+                                  comment="改主意")
+    db.session.expire_all()
+    request = db.session.get(ExtensionRequest, request.id)
+    assert (request.status, request.version, request.decision_comment) == ("approved", 2, None)
+    assert len(_extension_events(db, request.id)) == 2
 
 
 def test_approving_an_earlier_date_is_invalid_and_changes_nothing(world, db, users, today):
@@ -530,8 +580,8 @@ def test_concurrent_approve_and_decline_have_one_winner(app, world, db, users, t
     status = db.session.get(ExtensionRequest, request_id).status
     winner = "approved" if results[True] == "ok" else "declined"
     assert status == winner
-    assert [e.trigger for e in history(db, order)] == \
-        ["request_extension", "extend" if winner == "approved" else "decline_extension"]
+    assert [e.trigger for e in services.order_history(order)] == \
+        (["request", "approve", "extend"] if winner == "approved" else ["request", "decline"])
 
 
 # --- provisional deadlines ------------------------------------------------------------------

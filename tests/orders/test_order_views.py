@@ -267,8 +267,12 @@ def test_extension_request_and_decisions(client, login, db, users, order):
     assert response.status_code == 302
     order = fresh(db, order)
     assert order.deadline == date(2025, 4, 20)
-    assert [e.trigger for e in history(db, order)] == ["request_extension", "extend"]
-    assert "2025-04-20" in _html(client.get(f"/orders/{order.id}"))
+    assert [e.trigger for e in history(db, order)] == ["extend"]
+    # The order page shows the request's own events beside the order's.
+    assert [(e.object_type, e.trigger) for e in services.order_history(order)] == [
+        ("extension", "request"), ("extension", "approve"), ("order", "extend")]
+    page = _html(client.get(f"/orders/{order.id}"))
+    assert "2025-04-20" in page and "批准延期" in page
 
 
 def test_institution_cannot_decide_its_own_extension(client, login, db, users, order):

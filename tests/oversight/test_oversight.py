@@ -6,7 +6,14 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 
-from casework.errors import GuardFailed, Invalid, NotFound, NotPermitted, StaleObject
+from casework.errors import (
+    GuardFailed,
+    IllegalTrigger,
+    Invalid,
+    NotFound,
+    NotPermitted,
+    StaleObject,
+)
 from casework.history.models import HistoryEvent
 from casework.inspections.models import Finding, Inspection
 from casework.orders import services as orders
@@ -92,7 +99,7 @@ def test_interview_with_follow_up_supersedes_the_escalated_order(escalated, user
     assert escalated.state == "cancelled"
     assert key not in {i.key for i in queue.compute_items(coordinator)}
     assert events("interview", interview.id) == ["schedule", "hold"]
-    with pytest.raises(GuardFailed):
+    with pytest.raises(IllegalTrigger):  # the machine: held is final
         services.cancel_interview(interview.id, actor=coordinator, version=held.version,
                                   reason="x")
 
@@ -229,3 +236,77 @@ def test_pages_and_422_in_chinese(db, world, users, client, login, clock):
     assert client.get(f"/oversight/interviews/{interview.id}").status_code == 200
     html = client.get(page).get_data(as_text=True)
     assert 'data-testid="accountability-form"' not in html
+
+
+# --- the interview machine, through binding.apply ---------------------------------------
+
+def _interview_rows(db, interview_id):
+    db.session.expire_all()
+    row = db.session.get(Interview, interview_id)
+    history = db.session.scalars(sa.select(HistoryEvent).where(
+        HistoryEvent.object_type == "interview", HistoryEvent.object_id == interview_id)
+        .order_by(HistoryEvent.id)).all()
+    return row, [(e.trigger, e.from_state, e.to_state) for e in history]
+
+
+def _scheduled(world, users, clock):
+    clock(NOW)
+    return services.schedule_interview(
+        actor=users["coordinator"], institution_id=world.hospital.id, reason="投诉集中",
+        scheduled_for=datetime(2022, 12, 12, 9), location="委机关会议室")
+
+
+def test_hold_goes_through_the_machine(db, world, users, clock):
+    interview = _scheduled(world, users, clock)
+    row, history = _interview_rows(db, interview.id)
+    assert (row.state, row.version, history) == (
+        "scheduled", 1, [("schedule", "scheduled", "scheduled")])
+    services.hold_interview(interview.id, actor=users["coordinator"], version=1,
+                            held_on=date(2022, 12, 9), attendees="院长", minutes="已约谈")
+    row, history = _interview_rows(db, interview.id)
+    assert (row.state, row.version, row.held_on, row.minutes) == (
+        "held", 2, date(2022, 12, 9), "已约谈")
+    assert history[-1] == ("hold", "scheduled", "held")
+    event = db.session.scalars(sa.select(HistoryEvent).where(
+        HistoryEvent.object_type == "interview", HistoryEvent.trigger == "hold")).one()
+    assert event.data == {"held_on": "2022-12-09", "follow_up_order": None,
+                          "superseded_order": None}
+    assert event.comment == "已约谈"
+
+
+def test_cancel_goes_through_the_machine_and_a_refusal_writes_nothing(db, world, users,
+                                                                      clock):
+    coordinator = users["coordinator"]
+    interview = _scheduled(world, users, clock)
+    # Stale: nothing written, the row as it was.
+    with pytest.raises(StaleObject):
+        services.cancel_interview(interview.id, actor=coordinator, version=7, reason="改期")
+    # Not the policy's: nothing written either.
+    with pytest.raises(NotPermitted):
+        services.cancel_interview(interview.id, actor=users["viewer"], version=1,
+                                  reason="改期")
+    row, history = _interview_rows(db, interview.id)
+    assert (row.state, row.version, len(history)) == ("scheduled", 1, 1)
+    services.cancel_interview(interview.id, actor=coordinator, version=1, reason="院长出差")
+    row, history = _interview_rows(db, interview.id)
+    assert (row.state, row.version) == ("cancelled", 2)
+    assert history == [("schedule", "scheduled", "scheduled"),
+                       ("cancel", "scheduled", "cancelled")]
+    # Cancelled is final: refused by the machine, nothing written.
+    with pytest.raises(IllegalTrigger):
+        services.hold_interview(interview.id, actor=coordinator, version=2,
+                                held_on=date(2022, 12, 9), attendees="院长", minutes="已约谈")
+    row, after = _interview_rows(db, interview.id)
+    assert (row.state, row.version, row.held_on, after) == ("cancelled", 2, None, history)
+
+
+def test_the_interview_page_offers_the_machines_triggers(db, world, users, clock, client,
+                                                         login):
+    interview = _scheduled(world, users, clock)
+    login.as_("coordinator")
+    page = client.get(f"/oversight/interviews/{interview.id}").get_data(as_text=True)
+    assert 'data-testid="hold-form"' in page and 'data-testid="cancel-form"' in page
+    services.cancel_interview(interview.id, actor=users["coordinator"], version=1,
+                              reason="院长出差")
+    page = client.get(f"/oversight/interviews/{interview.id}").get_data(as_text=True)
+    assert 'data-testid="hold-form"' not in page and 'data-testid="cancel-form"' not in page

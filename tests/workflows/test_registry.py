@@ -9,10 +9,20 @@ from types import SimpleNamespace
 import pytest
 from transitions import Machine, MachineError
 
-from workflows import bulletin, case, complaint, guards, order, registry, report
+from workflows import (
+    bulletin,
+    case,
+    complaint,
+    extension,
+    guards,
+    interview,
+    order,
+    registry,
+    report,
+)
 
 WORKFLOWS_DIR = pathlib.Path(registry.__file__).parent
-ALL = ("case", "order", "complaint", "report", "bulletin")
+ALL = ("case", "order", "complaint", "report", "bulletin", "interview", "extension")
 
 
 class SlottedReport:
@@ -31,7 +41,7 @@ class SlottedReport:
 
 def test_all_names_and_definitions():
     assert registry.all_names() == ALL
-    modules = (case, order, complaint, report, bulletin)
+    modules = (case, order, complaint, report, bulletin, interview, extension)
     for name, module in zip(ALL, modules, strict=True):
         assert registry.definition(name) is module
         assert module.NAME == name
@@ -312,3 +322,41 @@ def test_guard_reads_of_the_sweeps_triggers():
         registry.guard_reads("order", "fly")
     with pytest.raises(TypeError):
         guards.guard("Nope.", reads="deadline")
+
+
+# State sets the application reads from the definitions ----------------------------------
+
+
+def test_needs_reason_is_every_trigger_guarded_by_reason_given():
+    assert registry.needs_reason("case") == {"designate_tackling", "release_tackling", "reopen"}
+    assert registry.needs_reason("order") == {"return", "cancel"}
+    assert registry.needs_reason("report") == {"return"}
+    assert registry.needs_reason("complaint") == frozenset()
+    for name in ALL:
+        module = registry.definition(name)
+        assert registry.needs_reason(name) == {
+            spec["trigger"] for spec in module.TRANSITIONS
+            if guards.reason_given in spec["conditions"]}
+    with pytest.raises(KeyError):
+        registry.needs_reason("invoice")
+
+
+def _sources(module, trigger):
+    return {s for spec in module.TRANSITIONS if spec["trigger"] == trigger
+            for s in (spec["source"] if isinstance(spec["source"], list) else [spec["source"]])}
+
+
+def test_state_sets_follow_the_transitions():
+    # A report is written while it can be submitted; an extension is asked for while the
+    # order can be extended.
+    assert report.EDITABLE_STATES == _sources(report, "submit") == {
+        "pending", "returned", "overdue"}
+    assert order.EXTENDABLE_STATES == _sources(order, "extend") == {
+        "issued", "acknowledged", "returned", "overdue", "escalated"}
+    assert case.CLOSED_STATES == {"closed"}
+    assert case.CLOSED_STATES | case.ACTIVE_STATES == set(case.STATES)
+    assert complaint.OPEN_STATES == ("received", "assigned", "investigating")
+    assert set(complaint.OPEN_STATES) < set(complaint.STATES)
+    for module in (interview, extension):
+        assert module.OPEN_STATES == {module.INITIAL}
+        assert module.CREATION_EVENT not in module.TRIGGERS
