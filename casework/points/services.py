@@ -252,7 +252,7 @@ def _year_total(institution_id: int, year: int, staff_id: int | None) -> int:
 
 
 def _coordinators_over(institution_id: int) -> list[int]:
-    from casework.orders.sweeps import coordinator_ids
+    from casework.jobs.sweeping import coordinator_ids
 
     return coordinator_ids([institution_id]).get(institution_id, [])
 
