@@ -48,7 +48,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
-from casework import periods
+from casework import clock, periods
 from casework.bulletins.models import Bulletin
 from casework.campaigns.models import Campaign, ReportingCadence
 from casework.cases.models import InspectionCase
@@ -57,7 +57,7 @@ from casework.disputes.models import MedicalDispute
 from casework.extensions import db
 from casework.inspections.models import Finding, Inspection
 from casework.institutions.models import Institution
-from casework.jobs.sweeping import local_today, name, region_user_ids
+from casework.jobs.sweeping import name, region_user_ids
 from casework.notifications.services import Notice, notify
 from casework.orders.models import RectificationOrder as Order
 from casework.settings import services as settings
@@ -224,7 +224,7 @@ def _totals(rows: list[dict]) -> dict:
 def bulletins(at: datetime) -> dict:
     """Draft the bulletin of every finished period that has none, each committed with
     its notices. Returns {"today", "drafted": [{campaign, period}], "notifications"}."""
-    today = local_today(at)
+    today = clock.local_date(at)
     cadences = db.session.execute(
         sa.select(ReportingCadence.frequency, ReportingCadence.levels,
                   Campaign.id.label("campaign_id"), Campaign.code, Campaign.title,

@@ -23,7 +23,6 @@ from casework.complaints.models import Complaint
 from casework.dashboard.queries import (
     Month,
     count_if,
-    instant,
     order_counts,
     order_facts,
     scope_ids,
@@ -139,7 +138,7 @@ def campaign_report(campaign_id: int, *, actor, start: date | None,
     as_of = min(end, clock.today())
     report = CampaignReport(campaign=campaign, start=start, end=end, as_of=as_of)
     scope = scope_ids(actor, campaign)
-    begins, ends = instant(start), instant(end + timedelta(days=1))
+    begins, ends = clock.start_of_day(start), clock.start_of_day(end + timedelta(days=1))
 
     # Coverage and inspections: inspections of this campaign finalised in the range.
     report.coverage = coverage_rows(campaign, actor, start, end)
@@ -248,7 +247,8 @@ def coverage_rows(campaign: Campaign, actor, start: date, end: date) -> list[Cov
         sa.select(InspectionCase.institution_id)
         .join(Inspection, Inspection.case_id == InspectionCase.id)
         .where(InspectionCase.campaign_id == campaign.id,
-               _finalised_between(instant(start), instant(end + timedelta(days=1))))
+               _finalised_between(clock.start_of_day(start),
+                                  clock.start_of_day(end + timedelta(days=1))))
         .distinct()
         .subquery("inspected")
     )
@@ -276,7 +276,8 @@ def mobilisation_counts(campaign: Campaign, actor) -> tuple[int, int, int]:
     mobilisation phase ended) for the campaign."""
     phase_end = mobilisation_end(campaign)
     late = (sa.and_(MobilisationRecord.id.is_not(None),
-                    MobilisationRecord.submitted_at >= ts(instant(phase_end + timedelta(days=1))))
+                    MobilisationRecord.submitted_at
+                    >= ts(clock.start_of_day(phase_end + timedelta(days=1))))
             if phase_end else sa.false())
     return tuple(db.session.execute(
         sa.select(sa.func.count(InspectionCase.id), sa.func.count(MobilisationRecord.id),

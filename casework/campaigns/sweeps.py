@@ -17,13 +17,13 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from casework import policy
+from casework import clock, policy
 from casework.campaigns.models import Campaign
 from casework.campaigns.phases import PHASE_TRIGGERS, due_triggers
 from casework.cases.models import InspectionCase
 from casework.extensions import db
 from casework.institutions.models import Institution
-from casework.jobs.sweeping import coordinator_ids, keyset_chunks, local_today, name
+from casework.jobs.sweeping import coordinator_ids, keyset_chunks, name
 from casework.notifications.services import Notice, notify
 from workflows import binding
 
@@ -100,7 +100,7 @@ def phase_changes(at: datetime) -> dict:
     Returns {"today", "moved": {trigger: n}, "blocked": n, "blocked_cases": [first
     LISTED of {campaign, case_id, institution, trigger, reasons}]}.
     """
-    today = local_today(at)
+    today = clock.local_date(at)
     campaigns = db.session.scalars(
         sa.select(Campaign).options(selectinload(Campaign.phases))
         .where(Campaign.starts_on <= today).order_by(Campaign.id)).all()

@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from casework import policy
+from casework import clock, policy
 from casework.complaints.models import Complaint
 from casework.complaints.services import OPEN_STATES
 from casework.extensions import db
 from casework.institutions.models import Region
-from casework.jobs.sweeping import coordinator_ids, keyset_chunks, local_today
+from casework.jobs.sweeping import coordinator_ids, keyset_chunks
 from casework.notifications.services import Notice, notify
 from casework.settings import services as settings
 from casework.users.models import User
@@ -48,7 +48,7 @@ def complaint_reminders(at: datetime) -> dict:
 
     Returns {"today", "complaints", "notifications"}.
     """
-    today = local_today(at)
+    today = clock.local_date(at)
     lead = settings.get("complaint_reminder_days")
     select = (sa.select(Complaint.id, Complaint.category, Complaint.deadline,
                         Complaint.handler_id, Complaint.institution_id)

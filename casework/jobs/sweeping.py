@@ -1,31 +1,25 @@
-"""The toolbox every sweep shares: the local day, configured day lists, names for
+"""The toolbox every sweep shares: configured day lists, names for
 notification params, who to tell, and keyset chunks.
 
 A sweep (casework/jobs/registry.py) is `fn(at) -> summary`: it computes what is due up
-to `at` on the local calendar and creates what is missing, chunk by chunk (CHUNK rows,
+to `at` on the local calendar (`clock.local_date(at)`) and creates what is missing, chunk by chunk (CHUNK rows,
 a fixed number of queries each), each chunk one `binding.unit_of_work()` with its
 notifications. A crash loses at most the chunk under way; the next run finishes it,
 and the notifications' unique (user, key) make sure nothing is sent twice.
 """
 
 from collections.abc import Iterable
-from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased
 
-from casework import clock, periods
+from casework import periods
 from casework.extensions import db
 from casework.institutions.models import Institution, Region
 from casework.users.models import User
 
 CHUNK = 500
-
-
-def local_today(at: datetime) -> date:
-    """The day `at` falls on in the configured zone: the day every sweep reasons about."""
-    return periods.local_date(at, clock.zone())
 
 
 def setting_days(name: str) -> tuple[int, ...]:

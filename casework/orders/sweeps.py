@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from casework import periods, policy
+from casework import clock, periods, policy
 from casework.cases.models import InspectionCase
 from casework.institutions.models import Institution
-from casework.jobs.sweeping import coordinator_ids, keyset_chunks, local_today, name, setting_days
+from casework.jobs.sweeping import coordinator_ids, keyset_chunks, name, setting_days
 from casework.notifications.services import Notice, institution_user_ids, notify
 from casework.orders.models import RectificationOrder as Order
 from workflows import binding
@@ -83,7 +83,7 @@ def deadline_sweep(at: datetime) -> dict:
 
     Returns {"today", "overdue", "escalated", "notifications", "refused"}.
     """
-    today = local_today(at)
+    today = clock.local_date(at)
     after = current_app.config["ESCALATE_AFTER_DAYS"]
     overdue, sent_overdue, refused = _transition(
         _order_rows(Order.state.in_(AWAITING_SUBMISSION), Order.deadline < today, lock=True),
@@ -113,7 +113,7 @@ def deadline_reminders(at: datetime) -> dict:
     downtime (up to CATCH_UP_DAYS), never for a deadline already passed nor for a day
     before the order was issued. Returns {"today", "orders", "notifications"}.
     """
-    today = local_today(at)
+    today = clock.local_date(at)
     days = setting_days("REMINDER_DAYS")
     catch_up = current_app.config["CATCH_UP_DAYS"]
     orders = created = 0

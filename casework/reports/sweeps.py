@@ -35,7 +35,6 @@ from casework.institutions.models import Institution
 from casework.jobs.sweeping import (
     coordinator_ids,
     keyset_chunks,
-    local_today,
     name,
     region_user_ids,
     setting_days,
@@ -81,7 +80,7 @@ def _create(cadence, period: periods.Period, zone) -> tuple[int, int]:
     """The period's missing reports of `cadence`'s campaign, chunk by chunk, each
     committed with its report_created notices. Returns (reports, notifications)."""
     due = periods.due_date(period, cadence.due_day)
-    opened_by = periods.local_midnight(period.end + timedelta(days=1), zone)
+    opened_by = clock.local_time(period.end + timedelta(days=1), in_zone=zone)
     select = (sa.select(InspectionCase.id, InspectionCase.institution_id, Institution.name,
                         Institution.name_en)
               .join(Institution, Institution.id == InspectionCase.institution_id)
@@ -117,7 +116,7 @@ def progress_reports(at: datetime) -> dict:
     Returns {"today", "created", "reminders", "overdue", "notifications", "periods":
     [labels of the periods reports were created for]}.
     """
-    today = local_today(at)
+    today = clock.local_date(at)
     zone = clock.zone()
     created = sent = 0
     filled: list[str] = []
@@ -178,7 +177,7 @@ def supervision_report_reminders(at: datetime) -> dict:
 
     Returns {"today", "reminders": [{campaign, month, days}], "notifications"}.
     """
-    today = local_today(at)
+    today = clock.local_date(at)
     days = setting_days("SUPERVISION_REMINDER_DAYS")
     catch_up = current_app.config["CATCH_UP_DAYS"]
     cadences = _cadences("supervision_report", today)
