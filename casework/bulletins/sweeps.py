@@ -53,7 +53,7 @@ from casework.bulletins.models import Bulletin
 from casework.campaigns.models import Campaign, ReportingCadence
 from casework.cases.models import InspectionCase
 from casework.complaints.models import CATEGORIES, Complaint
-from casework.disputes.models import MedicalDispute
+from casework.disputes.models import DISPUTE_ROUTES, MedicalDispute
 from casework.extensions import db
 from casework.inspections.models import Finding, Inspection
 from casework.institutions.models import Institution
@@ -61,7 +61,6 @@ from casework.jobs.sweeping import name, region_user_ids
 from casework.notifications.services import Notice, notify
 from casework.orders.models import RectificationOrder as Order
 from casework.settings import services as settings
-from casework.vocabulary import DISPUTE_ROUTES
 from workflows import binding
 
 OUTCOMES = ("substantiated", "unsubstantiated", "transferred", "pending")

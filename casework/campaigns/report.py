@@ -12,10 +12,9 @@ from math import ceil
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
-from casework import clock, policy, xlsx
+from casework import clock, labels, policy, xlsx
 from casework.campaigns.models import Campaign, KeyTask
 from casework.campaigns.services import get_campaign
 from casework.cases.models import InspectionCase, MobilisationRecord
@@ -29,7 +28,7 @@ from casework.dashboard.queries import (
     sum_if,
     ts,
 )
-from casework.disputes.models import MedicalDispute
+from casework.disputes.models import DISPUTE_ROUTES, MedicalDispute
 from casework.errors import Invalid
 from casework.extensions import db
 from casework.inspections.models import Finding, Inspection
@@ -38,13 +37,6 @@ from casework.labels import localized
 from casework.orders.models import RectificationOrder, order_finding
 from casework.oversight.models import AccountabilityRecord, Interview
 from casework.points.models import PointsEntry
-from casework.vocabulary import DISPUTE_ROUTES
-
-ROUTE_LABELS = {
-    "negotiation": _l("Negotiation"),
-    "mediation": _l("Mediation"),
-    "litigation": _l("Litigation"),
-}
 
 
 @dataclass(frozen=True)
@@ -293,7 +285,7 @@ def mobilisation_end(campaign: Campaign) -> date | None:
 
 
 def route_label(route: str) -> str:
-    return str(ROUTE_LABELS.get(route, route))
+    return str(labels.DISPUTE_ROUTES.get(route, route))
 
 
 def _percent(value) -> str:

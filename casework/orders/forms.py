@@ -20,7 +20,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from casework.forms import TransitionForm
 
 # The same words as the inspection pages (same msgids, one translation).
-SEVERITY_LABELS = {"minor": _l("Minor"), "moderate": _l("Moderate"), "serious": _l("Serious")}
 
 DEADLINE_KINDS = (
     ("date", _l("By a date")),

@@ -31,9 +31,8 @@ from casework.extensions import db
 from casework.institutions.models import Institution, StaffMember
 from casework.notifications.services import Notice, notify
 from casework.oversight.models import VetoFlag
-from casework.points.models import PointsEntry, PointsRule
+from casework.points.models import POINTS_SOURCES, PointsEntry, PointsRule
 from casework.settings import services as settings
-from casework.vocabulary import POINTS_SOURCES
 from workflows import binding
 
 MAX_NAME = 100

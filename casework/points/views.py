@@ -12,8 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import policy
-from casework.complaints import vocabulary as complaint_vocabulary
+from casework import labels, policy
 from casework.errors import Invalid
 from casework.points import forms, services
 
@@ -29,7 +28,7 @@ class Posted:
 
 @bp.context_processor
 def _vocabulary():
-    return {"complaint_categories": complaint_vocabulary.CATEGORIES}
+    return {"complaint_categories": labels.COMPLAINT_CATEGORIES}
 
 
 # --- staff ----------------------------------------------------------------------------
