@@ -10,7 +10,7 @@ Chinese wording follows the commission's own vocabulary (GLOSSARY.md).
 
 from datetime import date
 
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _p
@@ -362,23 +362,6 @@ def job_description(name):
     return JOBS[name][1] if name in JOBS else ""
 
 
-TEMPLATE_FILTERS = {
-    "points_source_label": points_source_label,
-    "queue_kind_label": queue_kind_label,
-    "measure_label": measure_label,
-    "severity_label": severity_label,
-    "state_label": state_label,
-    "trigger_label": trigger_label,
-    "role_label": role_label,
-    "type_label": type_label,
-    "level_label": level_label,
-    "ownership_label": ownership_label,
-    "phase_label": phase_label,
-    "cadence_label": cadence_label,
-    "frequency_label": frequency_label,
-}
-
-
 # --- display helpers ----------------------------------------------------------------
 
 def period_label(start: date, end: date) -> str:
@@ -402,3 +385,33 @@ def localized(obj, field: str):
         if english:
             return english
     return getattr(obj, field)
+
+
+def datetime_text(value, fmt: str = "medium") -> str:
+    """A timestamp in the user's language and zone; "" for None."""
+    return format_datetime(value, fmt) if value else ""
+
+
+def date_text(value, fmt: str = "medium") -> str:
+    """A date in the user's language; "" for None."""
+    return format_date(value, fmt) if value else ""
+
+
+TEMPLATE_FILTERS = {
+    "loc": localized,
+    "datetime": datetime_text,
+    "date": date_text,
+    "points_source_label": points_source_label,
+    "queue_kind_label": queue_kind_label,
+    "measure_label": measure_label,
+    "severity_label": severity_label,
+    "state_label": state_label,
+    "trigger_label": trigger_label,
+    "role_label": role_label,
+    "type_label": type_label,
+    "level_label": level_label,
+    "ownership_label": ownership_label,
+    "phase_label": phase_label,
+    "cadence_label": cadence_label,
+    "frequency_label": frequency_label,
+}
