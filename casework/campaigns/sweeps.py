@@ -66,8 +66,8 @@ def _advance(campaign_id: int, title, steps) -> dict:
                          InspectionCase.state.in_(sources)))
         for rows in keyset_chunks(select, InspectionCase.id):
             with binding.unit_of_work():
-                done, refused = binding.apply_batch(InspectionCase, [r.id for r in rows], trigger,
-                                                    actor=policy.SYSTEM)
+                done, refused = binding.apply_batch(InspectionCase, [r.id for r in rows],
+                                                    trigger, actor=policy.SYSTEM)
                 moved[trigger] = moved.get(trigger, 0) + len(done)
                 if not refused:
                     continue
@@ -83,12 +83,11 @@ def _advance(campaign_id: int, title, steps) -> dict:
                     # Kept as msgid and values, so each reader gets them in their language.
                     explained = [{"template": getattr(m, "template", str(m)),
                                   "params": getattr(m, "params", {})} for m in refused[row.id]]
-                    notices += [Notice(u, f"case:{row.id}:blocked:{trigger}:{phase_start.isoformat()}",
-                                       "case_phase_blocked",
-                                       {"campaign": title, "institution": name(row.name, row.name_en),
-                                        "trigger": trigger, "phase_start": phase_start.isoformat(),
-                                        "reasons": explained},
-                                       f"/cases/{row.id}")
+                    key = f"case:{row.id}:blocked:{trigger}:{phase_start.isoformat()}"
+                    params = {"campaign": title, "institution": name(row.name, row.name_en),
+                              "trigger": trigger, "phase_start": phase_start.isoformat(),
+                              "reasons": explained}
+                    notices += [Notice(u, key, "case_phase_blocked", params, f"/cases/{row.id}")
                                 for u in coordinators.get(row.institution_id, ())]
                 notify(notices)
     return {"moved": moved, "blocked": blocked}

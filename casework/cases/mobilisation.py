@@ -122,7 +122,8 @@ def load_demo_records() -> int:
             continue
         # Filed in good time: a week before the mobilisation phase ended.
         ends = mobilisation_end(case.campaign)
-        filed = clock.start_of_day(ends - timedelta(days=7)) + timedelta(hours=10) if ends else clock.now()
+        filed = (clock.start_of_day(ends - timedelta(days=7)) + timedelta(hours=10)
+                 if ends else clock.now())
         db.session.add(MobilisationRecord(case_id=case.id, leading_group=DEMO_LEADING_GROUP,
                                           plan_summary=DEMO_PLAN, submitted_at=filed,
                                           submitted_by_id=users.get(case.institution_id)))
