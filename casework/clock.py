@@ -1,4 +1,5 @@
-"""The one source of "now" and "today", in the configured time zone.
+"""The one source of "now" and "today", in the configured time zone, and the helpers
+between instants and local days.
 
 Deadlines and phases are local dates (Asia/Shanghai by default); storing UTC and
 asking for the local date here keeps the two from drifting around midnight.
@@ -6,7 +7,7 @@ asking for the local date here keeps the two from drifting around midnight.
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -26,6 +27,25 @@ def now() -> datetime:
 
 def today() -> date:
     return now().astimezone(zone()).date()
+
+
+def local_date(at: datetime, in_zone: tzinfo | None = None) -> date:
+    """The calendar day `at` falls on in `in_zone` (default the configured zone): the day
+    every sweep reasons about. A naive `at` is taken as local time."""
+    if at.tzinfo is None:
+        return at.date()
+    return at.astimezone(in_zone or zone()).date()
+
+
+def local_time(day: date, at: time = time.min, in_zone: tzinfo | None = None) -> datetime:
+    """The aware instant of local time `at` (default midnight) on `day` in `in_zone`
+    (default the configured zone)."""
+    return datetime.combine(day, at, tzinfo=in_zone or zone())
+
+
+def start_of_day(day: date) -> datetime:
+    """The UTC instant at which the local `day` begins."""
+    return local_time(day).astimezone(UTC)
 
 
 @contextmanager

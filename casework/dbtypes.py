@@ -1,12 +1,19 @@
 """Column types and helpers shared by every model."""
 
 import sqlite3
+import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import TypeDecorator
+
+
+def new_uuid() -> str:
+    """A random UUID as text: the default of the `uuid` columns (inspections, findings,
+    attachments)."""
+    return str(uuid.uuid4())
 
 
 def utcnow() -> datetime:

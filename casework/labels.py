@@ -1,12 +1,16 @@
-"""Display names for identifiers (states, triggers, roles, types), in the user's language.
+"""Display names for identifiers (states, triggers, roles, types), in the user's language:
+the one module of them.
 
-Identifiers stay English in code, API and data (DESIGN.md); people read these. The
+Identifiers stay English in code, API and data (DESIGN.md) and live beside their model
+or machine (`INSTITUTION_TYPES` in casework/institutions/models.py, `STATES` in
+workflows/order.py); people read these. tests/test_labels.py checks that every code has
+a label here and every label a Chinese translation. The
 Chinese wording follows the commission's own vocabulary (GLOSSARY.md).
 """
 
 from datetime import date
 
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _p
@@ -199,7 +203,7 @@ FREQUENCIES = {
     "half_yearly": _l("Half-yearly"),
 }
 
-# The escalation queue's kinds of item (casework/vocabulary.QUEUE_KINDS).
+# The escalation queue's kinds of item (casework/queue/models.QUEUE_KINDS).
 QUEUE_KINDS = {
     "order_escalated": _l("Escalated order"),
     "order_overdue": _l("Overdue order"),
@@ -226,6 +230,81 @@ POINTS_SOURCES = {
     "complaint": _l("Substantiated complaint"),
     "finding": _l("Finding"),
     "manual": _l("Manual award"),
+}
+
+# Findings (casework/inspections/models.SEVERITIES).
+SEVERITIES = {"minor": _l("Minor"), "moderate": _l("Moderate"), "serious": _l("Serious")}
+
+# Complaints (GLOSSARY.md): casework/complaints/models.CHANNELS and CATEGORIES, the
+# complaint machine's OUTCOMES and TRANSFER_DEPARTMENTS.
+COMPLAINT_CHANNELS = {
+    "hotline": _l("Hotline"),
+    "sms": _l("SMS"),
+    "web": _l("Web"),
+    "letter": _l("Letter"),
+    "visit": _l("Visit"),
+}
+COMPLAINT_CATEGORIES = {
+    "service_attitude": _l("Poor service attitude"),
+    "red_envelope": _l("Red envelopes and kickbacks"),
+    "irregular_fees": _l("Irregular fees"),
+    "over_treatment": _l("Over-treatment"),
+    "illegal_advertising": _l("Illegal advertising"),
+    "other": _l("Other"),
+}
+COMPLAINT_OUTCOMES = {
+    "substantiated": _l("Substantiated"),
+    "unsubstantiated": _l("Unsubstantiated"),
+}
+TRANSFER_DEPARTMENTS = {
+    "market_supervision": _l("Market supervision"),
+    "medical_insurance": _l("Medical insurance bureau"),
+    "public_security": _l("Public security"),
+    "discipline_inspection": _l("Discipline inspection"),
+}
+
+# Medical disputes (casework/disputes/models.DISPUTE_TYPES, DISPUTE_ROUTES; their
+# statuses are STATES["dispute"]).
+DISPUTE_TYPES = {
+    "diagnosis_treatment": _l("Diagnosis and treatment"),
+    "surgery": _l("Surgery"),
+    "nursing": _l("Nursing"),
+    "medication": _l("Medication"),
+    "infection": _l("Hospital infection"),
+    "service": _p("dispute type", "Service"),
+    "fees": _p("dispute type", "Fees"),
+    "other": _p("dispute type", "Other"),
+}
+DISPUTE_ROUTES = {
+    "negotiation": _l("Negotiation"),
+    "mediation": _l("Mediation"),
+    "litigation": _l("Litigation"),
+}
+
+# The scheduler's jobs (casework/jobs/registry.JOBS): title and what the job does.
+JOBS = {
+    "deadline_sweep": (_l("Deadline sweep"),
+                       _l("Marks orders past their deadline overdue and escalates those "
+                          "overdue too long.")),
+    "deadline_reminders": (_l("Deadline reminders"),
+                           _l("Reminds institutions of order deadlines ahead of time.")),
+    "phase_changes": (_l("Phase changes"),
+                      _l("Moves cases with their campaign's phase dates and reports the "
+                         "blocked ones.")),
+    "progress_reports": (_l("Progress reports"),
+                         _l("Creates each quarter's progress reports, reminds before they "
+                            "are due and marks late ones overdue.")),
+    "bulletins": (_l("Bulletins"),
+                  _l("Drafts the complaint and dispute bulletin of each finished period.")),
+    "supervision_report_reminders": (_l("Supervision report reminders"),
+                                     _l("Reminds inspectors of the monthly supervision "
+                                        "report.")),
+    "complaint_reminders": (_l("Complaint reminders"),
+                            _l("Reminds complaint handlers of handling deadlines and "
+                               "notifies the overdue ones.")),
+    "send_mail": (_l("E-mail"),
+                  _l("E-mails new notifications to users who want e-mail and retries "
+                     "failures later.")),
 }
 
 
@@ -281,20 +360,16 @@ def measure_label(measure):
     return _lookup(ACCOUNTABILITY_MEASURES, measure)
 
 
-TEMPLATE_FILTERS = {
-    "points_source_label": points_source_label,
-    "queue_kind_label": queue_kind_label,
-    "measure_label": measure_label,
-    "state_label": state_label,
-    "trigger_label": trigger_label,
-    "role_label": role_label,
-    "type_label": type_label,
-    "level_label": level_label,
-    "ownership_label": ownership_label,
-    "phase_label": phase_label,
-    "cadence_label": cadence_label,
-    "frequency_label": frequency_label,
-}
+def severity_label(severity):
+    return _lookup(SEVERITIES, severity)
+
+
+def job_title(name):
+    return JOBS[name][0] if name in JOBS else name
+
+
+def job_description(name):
+    return JOBS[name][1] if name in JOBS else ""
 
 
 # --- display helpers ----------------------------------------------------------------
@@ -320,3 +395,33 @@ def localized(obj, field: str):
         if english:
             return english
     return getattr(obj, field)
+
+
+def datetime_text(value, fmt: str = "medium") -> str:
+    """A timestamp in the user's language and zone; "" for None."""
+    return format_datetime(value, fmt) if value else ""
+
+
+def date_text(value, fmt: str = "medium") -> str:
+    """A date in the user's language; "" for None."""
+    return format_date(value, fmt) if value else ""
+
+
+TEMPLATE_FILTERS = {
+    "loc": localized,
+    "datetime": datetime_text,
+    "date": date_text,
+    "points_source_label": points_source_label,
+    "queue_kind_label": queue_kind_label,
+    "measure_label": measure_label,
+    "severity_label": severity_label,
+    "state_label": state_label,
+    "trigger_label": trigger_label,
+    "role_label": role_label,
+    "type_label": type_label,
+    "level_label": level_label,
+    "ownership_label": ownership_label,
+    "phase_label": phase_label,
+    "cadence_label": cadence_label,
+    "frequency_label": frequency_label,
+}

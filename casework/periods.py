@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, timedelta
 
 # Months per period of each cadence frequency (ReportingCadence.frequency).
 MONTHS_PER_PERIOD = {"monthly": 1, "quarterly": 3, "half_yearly": 6}
@@ -130,18 +130,6 @@ def day_list(value: str | Iterable[int] | None) -> tuple[int, ...]:
             raise ValueError(f"reminder days must be positive, not {number}")
         days.add(number)
     return tuple(sorted(days, reverse=True))
-
-
-def local_date(at: datetime, zone: tzinfo) -> date:
-    """The calendar day `at` falls on in `zone`; a naive `at` is taken as local time."""
-    if at.tzinfo is None:
-        return at.date()
-    return at.astimezone(zone).date()
-
-
-def local_midnight(day: date, zone: tzinfo) -> datetime:
-    """The instant `day` begins in `zone` (aware)."""
-    return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
 def period_kind(start: date, end: date) -> tuple[str, int, int] | None:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from babel import Locale
 from flask import current_app, flash, g, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
@@ -82,13 +82,6 @@ def init_app(app):
     # {% if needs_reason(trigger, "order") %}.
     app.jinja_env.globals["needs_reason"] = (
         lambda trigger, machine="case": trigger in registry.needs_reason(machine))
-    app.jinja_env.filters["loc"] = labels.localized
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
-        format_datetime(value, fmt) if value else ""
-    )
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
-        format_date(value, fmt) if value else ""
-    )
 
 
 def current_locale() -> str:

@@ -21,16 +21,6 @@ ALLOWED = {
 # CLI loaders that may keep their own commit (demo data, seeds). None does: `flask demo
 # load`, the points demo and `flask workdays seed` write through unit_of_work() too.
 CLI_LOADERS: set[str] = set()
-# Files still being converted on other branches; the lead removes each one as its
-# branch is merged. The test fails when a listed file no longer commits, so the list
-# can only shrink.
-PENDING = {
-    "casework/bulletins/sweeps.py",
-    "casework/campaigns/sweeps.py",
-    "casework/complaints/sweeps.py",
-    "casework/orders/sweeps.py",
-    "casework/reports/sweeps.py",
-}
 
 
 def _transaction_calls(path: Path) -> list[str]:
@@ -56,18 +46,12 @@ def _committing_files() -> dict[str, list[str]]:
 
 def test_only_the_unit_of_work_the_runner_and_cli_loaders_commit():
     found = _committing_files()
-    unexpected = {f: c for f, c in found.items() if f not in ALLOWED | CLI_LOADERS | PENDING}
+    unexpected = {f: c for f, c in found.items() if f not in ALLOWED | CLI_LOADERS}
     assert unexpected == {}, "write through binding.unit_of_work() instead"
 
 
-def test_pending_files_are_exactly_those_still_committing():
-    # A pending file that no longer commits leaves the list (keep it honest).
-    still = set(_committing_files()) - ALLOWED - CLI_LOADERS
-    assert still == PENDING
-
-
 def test_the_allowed_files_exist():
-    for name in ALLOWED | CLI_LOADERS | PENDING:
+    for name in ALLOWED | CLI_LOADERS:
         assert (ROOT / name).is_file(), name
 
 

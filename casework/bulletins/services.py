@@ -72,17 +72,14 @@ TOTALS = "totals"
 
 
 def _breakdown_labels(key: str) -> dict:
-    from casework.complaints import vocabulary as complaint_words
-    from casework.disputes import vocabulary as dispute_words
-
     if key == "complaints_by_category":
-        return complaint_words.CATEGORIES
+        return labels.COMPLAINT_CATEGORIES
     if key == "complaints_by_outcome":
-        return {**complaint_words.OUTCOMES,
+        return {**labels.COMPLAINT_OUTCOMES,
                 "transferred": labels.state_label("transferred", "complaint"),
                 "pending": _l("Not concluded")}
     if key == "disputes_by_route":
-        return dispute_words.ROUTES
+        return labels.DISPUTE_ROUTES
     return {}
 
 

@@ -48,20 +48,20 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
-from casework import periods
+from casework import clock, periods
 from casework.bulletins.models import Bulletin
 from casework.campaigns.models import Campaign, ReportingCadence
 from casework.cases.models import InspectionCase
 from casework.complaints.models import CATEGORIES, Complaint
-from casework.disputes.models import MedicalDispute
+from casework.disputes.models import DISPUTE_ROUTES, MedicalDispute
 from casework.extensions import db
 from casework.inspections.models import Finding, Inspection
 from casework.institutions.models import Institution
+from casework.jobs.sweeping import name, region_user_ids
 from casework.notifications.services import Notice, notify
 from casework.orders.models import RectificationOrder as Order
-from casework.orders.sweeps import local_today, name, region_user_ids
 from casework.settings import services as settings
-from casework.vocabulary import DISPUTE_ROUTES
+from workflows import binding
 
 OUTCOMES = ("substantiated", "unsubstantiated", "transferred", "pending")
 PER = 10000     # rates are per 10,000 visits
@@ -223,7 +223,7 @@ def _totals(rows: list[dict]) -> dict:
 def bulletins(at: datetime) -> dict:
     """Draft the bulletin of every finished period that has none, each committed with
     its notices. Returns {"today", "drafted": [{campaign, period}], "notifications"}."""
-    today = local_today(at)
+    today = clock.local_date(at)
     cadences = db.session.execute(
         sa.select(ReportingCadence.frequency, ReportingCadence.levels,
                   Campaign.id.label("campaign_id"), Campaign.code, Campaign.title,
@@ -245,19 +245,20 @@ def bulletins(at: datetime) -> dict:
                 break
             if (cadence.campaign_id, period.start) in existing:
                 continue
-            bulletin = Bulletin(campaign_id=cadence.campaign_id, period_start=period.start,
-                                period_end=period.end, state="draft",
-                                figures=figures(cadence.campaign_id, cadence.levels, period))
-            db.session.add(bulletin)
-            db.session.flush()
-            sent += notify(
-                Notice(u, f"bulletin:{bulletin.id}:draft", "bulletin_draft",
-                       {"campaign": name(cadence.title, cadence.title_en),
-                        "period_start": period.start.isoformat(),
-                        "period_end": period.end.isoformat(), "label": period.label},
-                       f"/bulletins/{bulletin.id}")
-                for u in coordinators.get(cadence.region_id, ()))
-            db.session.commit()
+            with binding.unit_of_work():
+                bulletin = Bulletin(campaign_id=cadence.campaign_id,
+                                    period_start=period.start, period_end=period.end,
+                                    state="draft",
+                                    figures=figures(cadence.campaign_id, cadence.levels, period))
+                db.session.add(bulletin)
+                db.session.flush()
+                sent += notify(
+                    Notice(u, f"bulletin:{bulletin.id}:draft", "bulletin_draft",
+                           {"campaign": name(cadence.title, cadence.title_en),
+                            "period_start": period.start.isoformat(),
+                            "period_end": period.end.isoformat(), "label": period.label},
+                           f"/bulletins/{bulletin.id}")
+                    for u in coordinators.get(cadence.region_id, ()))
             existing.add((cadence.campaign_id, period.start))
             drafted.append({"campaign": cadence.code, "period": period.label})
     return {"today": today.isoformat(), "drafted": drafted, "notifications": sent}

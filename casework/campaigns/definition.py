@@ -48,17 +48,16 @@ from pydantic import (
 
 DEFINITIONS_DIR = Path(__file__).with_name("definitions")
 
-# The identifiers are the contract with the models and labels.py (casework/vocabulary.py).
-from casework.vocabulary import (  # noqa: E402  (re-exported for the schemas below)
+# The identifiers are the models' (labels in casework/labels.py).
+from casework.campaigns.models import (  # noqa: E402  (re-exported for the schemas below)
     CADENCE_KINDS,
     FREQUENCIES,
-    INSTITUTION_TYPES,
-    LEVELS,
-    OWNERSHIPS,
     PHASE_KINDS,
     TARGET_KINDS,
     UNITS,
 )
+from casework.institutions.models import INSTITUTION_LEVELS as LEVELS  # noqa: E402
+from casework.institutions.models import INSTITUTION_TYPES, OWNERSHIPS  # noqa: E402
 
 # Target kinds that compare a measured value with `target_value`, and those that must not
 # carry one (the direction or the per-level counts live in `target_text`).

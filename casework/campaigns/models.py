@@ -12,7 +12,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casework.dbtypes import one_of
 from casework.extensions import db
 from casework.institutions.models import Region
-from casework.vocabulary import CADENCE_KINDS, FREQUENCIES, PHASE_KINDS, TARGET_KINDS  # noqa: E402
+
+# The stored codes (display names in casework/labels.py); the definition files
+# (definition.py) use the same.
+PHASE_KINDS = ("mobilisation", "rectification", "tackling", "consolidation", "evaluation")
+CADENCE_KINDS = ("progress_report", "bulletin", "supervision_report", "assessment")
+FREQUENCIES = ("monthly", "quarterly", "half_yearly")
+TARGET_KINDS = ("at_least", "at_most", "exactly", "increase", "decrease", "per_level_count",
+                "none")
+UNITS = ("%", "‰", "count", "ratio", "minutes", "days", "other")
 
 
 class Campaign(db.Model):

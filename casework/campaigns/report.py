@@ -11,10 +11,9 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
-from casework import clock, policy, xlsx
+from casework import clock, labels, policy, xlsx
 from casework.campaigns.models import Campaign, KeyTask
 from casework.campaigns.services import CoverageLine, coverage_lines, get_campaign
 from casework.cases.models import InspectionCase, MobilisationRecord
@@ -22,14 +21,13 @@ from casework.complaints.models import Complaint
 from casework.dashboard.queries import (
     Month,
     count_if,
-    instant,
     order_counts,
     order_facts,
     scope_ids,
     sum_if,
     ts,
 )
-from casework.disputes.models import MedicalDispute
+from casework.disputes.models import DISPUTE_ROUTES, MedicalDispute
 from casework.errors import Invalid
 from casework.extensions import db
 from casework.inspections.models import Finding, Inspection
@@ -37,13 +35,6 @@ from casework.labels import localized
 from casework.orders.models import RectificationOrder, order_finding
 from casework.oversight.models import AccountabilityRecord, Interview
 from casework.points.models import PointsEntry
-from casework.vocabulary import DISPUTE_ROUTES
-
-ROUTE_LABELS = {
-    "negotiation": _l("Negotiation"),
-    "mediation": _l("Mediation"),
-    "litigation": _l("Litigation"),
-}
 
 
 @dataclass(frozen=True)
@@ -120,7 +111,7 @@ def campaign_report(campaign_id: int, *, actor, start: date | None,
     as_of = min(end, clock.today())
     report = CampaignReport(campaign=campaign, start=start, end=end, as_of=as_of)
     scope = scope_ids(actor, campaign)
-    begins, ends = instant(start), instant(end + timedelta(days=1))
+    begins, ends = clock.start_of_day(start), clock.start_of_day(end + timedelta(days=1))
 
     # Coverage and inspections: inspections of this campaign finalised in the range.
     report.coverage = coverage_rows(campaign, actor, start, end)
@@ -228,7 +219,8 @@ def coverage_rows(campaign: Campaign, actor, start: date, end: date) -> list[Cov
         sa.select(InspectionCase.institution_id.label("institution_id"))
         .join(Inspection, Inspection.case_id == InspectionCase.id)
         .where(InspectionCase.campaign_id == campaign.id,
-               _finalised_between(instant(start), instant(end + timedelta(days=1)))))
+               _finalised_between(clock.start_of_day(start),
+                                  clock.start_of_day(end + timedelta(days=1)))))
     return coverage_lines(campaign, scope_ids(actor, campaign), inspected)
 
 
@@ -237,7 +229,8 @@ def mobilisation_counts(campaign: Campaign, actor) -> tuple[int, int, int]:
     mobilisation phase ended) for the campaign."""
     phase_end = mobilisation_end(campaign)
     late = (sa.and_(MobilisationRecord.id.is_not(None),
-                    MobilisationRecord.submitted_at >= ts(instant(phase_end + timedelta(days=1))))
+                    MobilisationRecord.submitted_at
+                    >= ts(clock.start_of_day(phase_end + timedelta(days=1))))
             if phase_end else sa.false())
     return tuple(db.session.execute(
         sa.select(sa.func.count(InspectionCase.id), sa.func.count(MobilisationRecord.id),
@@ -253,7 +246,7 @@ def mobilisation_end(campaign: Campaign) -> date | None:
 
 
 def route_label(route: str) -> str:
-    return str(ROUTE_LABELS.get(route, route))
+    return str(labels.DISPUTE_ROUTES.get(route, route))
 
 
 def _percent(value) -> str:

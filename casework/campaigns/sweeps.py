@@ -17,14 +17,14 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from casework import policy
+from casework import clock, policy
 from casework.campaigns.models import Campaign
 from casework.campaigns.phases import PHASE_TRIGGERS, due_triggers
 from casework.cases.models import InspectionCase
 from casework.extensions import db
 from casework.institutions.models import Institution
+from casework.jobs.sweeping import coordinator_ids, keyset_chunks, name
 from casework.notifications.services import Notice, notify
-from casework.orders.sweeps import coordinator_ids, keyset_chunks, local_today, name
 from workflows import binding
 
 # The summary lists this many blocked cases at most (the count is always complete).
@@ -54,7 +54,8 @@ def advance_campaign(campaign: Campaign, today: date) -> dict:
 
 
 def _advance(campaign_id: int, title, steps) -> dict:
-    # Plain values only: every chunk commits, which expires the ORM objects.
+    # Plain values only: every chunk commits (its own unit of work), which expires the
+    # ORM objects.
     moved: dict[str, int] = {}
     blocked: list[dict] = []
     for trigger, sources, phase_start in steps:
@@ -64,33 +65,31 @@ def _advance(campaign_id: int, title, steps) -> dict:
                   .where(InspectionCase.campaign_id == campaign_id,
                          InspectionCase.state.in_(sources)))
         for rows in keyset_chunks(select, InspectionCase.id):
-            done, refused = binding.apply_batch(InspectionCase, [r.id for r in rows], trigger,
-                                                actor=policy.SYSTEM)
-            moved[trigger] = moved.get(trigger, 0) + len(done)
-            if not refused:
-                continue
-            # The cases stay where they are: nothing to commit them with, so the notices
-            # commit on their own; a crash before is repaired by the next run, which
-            # finds the same cases blocked.
-            stuck = [r for r in rows if r.id in refused]
-            coordinators = coordinator_ids({r.institution_id for r in stuck})
-            notices = []
-            for row in stuck:
-                reasons = [str(m) for m in refused[row.id]]
-                blocked.append({"case_id": row.id, "institution": row.name,
-                                "trigger": trigger, "reasons": reasons})
-                # Kept as msgid and values, so each reader gets them in their language.
-                explained = [{"template": getattr(m, "template", str(m)),
-                              "params": getattr(m, "params", {})} for m in refused[row.id]]
-                notices += [Notice(u, f"case:{row.id}:blocked:{trigger}:{phase_start.isoformat()}",
-                                   "case_phase_blocked",
-                                   {"campaign": title, "institution": name(row.name, row.name_en),
-                                    "trigger": trigger, "phase_start": phase_start.isoformat(),
-                                    "reasons": explained},
-                                   f"/cases/{row.id}")
-                            for u in coordinators.get(row.institution_id, ())]
-            notify(notices)
-            db.session.commit()
+            with binding.unit_of_work():
+                done, refused = binding.apply_batch(InspectionCase, [r.id for r in rows],
+                                                    trigger, actor=policy.SYSTEM)
+                moved[trigger] = moved.get(trigger, 0) + len(done)
+                if not refused:
+                    continue
+                # The cases stay where they are; their notices commit with the chunk. A
+                # crash before is repaired by the next run, which finds them blocked again.
+                stuck = [r for r in rows if r.id in refused]
+                coordinators = coordinator_ids({r.institution_id for r in stuck})
+                notices = []
+                for row in stuck:
+                    reasons = [str(m) for m in refused[row.id]]
+                    blocked.append({"case_id": row.id, "institution": row.name,
+                                    "trigger": trigger, "reasons": reasons})
+                    # Kept as msgid and values, so each reader gets them in their language.
+                    explained = [{"template": getattr(m, "template", str(m)),
+                                  "params": getattr(m, "params", {})} for m in refused[row.id]]
+                    key = f"case:{row.id}:blocked:{trigger}:{phase_start.isoformat()}"
+                    params = {"campaign": title, "institution": name(row.name, row.name_en),
+                              "trigger": trigger, "phase_start": phase_start.isoformat(),
+                              "reasons": explained}
+                    notices += [Notice(u, key, "case_phase_blocked", params, f"/cases/{row.id}")
+                                for u in coordinators.get(row.institution_id, ())]
+                notify(notices)
     return {"moved": moved, "blocked": blocked}
 
 
@@ -100,7 +99,7 @@ def phase_changes(at: datetime) -> dict:
     Returns {"today", "moved": {trigger: n}, "blocked": n, "blocked_cases": [first
     LISTED of {campaign, case_id, institution, trigger, reasons}]}.
     """
-    today = local_today(at)
+    today = clock.local_date(at)
     campaigns = db.session.scalars(
         sa.select(Campaign).options(selectinload(Campaign.phases))
         .where(Campaign.starts_on <= today).order_by(Campaign.id)).all()

@@ -17,7 +17,6 @@ from casework import clock, policy
 from casework.campaigns.report import mobilisation_end
 from casework.cases.models import InspectionCase, MobilisationRecord
 from casework.cases.services import get_case
-from casework.dashboard.queries import instant
 from casework.errors import GuardFailed, Invalid, StaleObject
 from casework.extensions import db
 from workflows import binding
@@ -34,7 +33,7 @@ def mobilisation_record(case: InspectionCase) -> MobilisationRecord | None:
 def is_late(record: MobilisationRecord, case: InspectionCase) -> bool:
     """Filed after the campaign's mobilisation phase ended."""
     ends = mobilisation_end(case.campaign)
-    return ends is not None and record.submitted_at >= instant(ends + timedelta(days=1))
+    return ends is not None and record.submitted_at >= clock.start_of_day(ends + timedelta(days=1))
 
 
 def phase_over(case: InspectionCase, today: date | None = None) -> bool:
@@ -122,8 +121,8 @@ def load_demo_records() -> int:
                 continue
             # Filed in good time: a week before the mobilisation phase ended.
             ends = mobilisation_end(case.campaign)
-            filed = (instant(ends - timedelta(days=7)) + timedelta(hours=10) if ends
-                     else clock.now())
+            filed = (clock.start_of_day(ends - timedelta(days=7)) + timedelta(hours=10)
+                     if ends else clock.now())
             db.session.add(MobilisationRecord(
                 case_id=case.id, leading_group=DEMO_LEADING_GROUP, plan_summary=DEMO_PLAN,
                 submitted_at=filed, submitted_by_id=users.get(case.institution_id)))

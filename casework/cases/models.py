@@ -11,6 +11,11 @@ from casework.extensions import db
 from casework.institutions.models import Institution
 from workflows import case as case_workflow
 
+# The orders table by name, not RectificationOrder: casework/orders/models.py imports
+# this module, and the models import each other without cycles (tests/test_layers.py).
+_ORDER_TABLE = sa.table("rectification_order", sa.column("case_id"), sa.column("number"),
+                        sa.column("state"))
+
 
 class InspectionCase(db.Model):
     __tablename__ = "inspection_case"
@@ -55,14 +60,12 @@ class InspectionCase(db.Model):
 
     @staticmethod
     def _orders_by_case(states: tuple[str, ...], ids) -> dict[int, list[str]]:
-        from casework.orders.models import RectificationOrder
-
+        orders = _ORDER_TABLE
         result: dict[int, list[str]] = {}
         for case_id, number in db.session.execute(
-                sa.select(RectificationOrder.case_id, RectificationOrder.number)
-                .where(RectificationOrder.case_id.in_(list(ids)),
-                       RectificationOrder.state.in_(states))
-                .order_by(RectificationOrder.case_id, RectificationOrder.number)):
+                sa.select(orders.c.case_id, orders.c.number)
+                .where(orders.c.case_id.in_(list(ids)), orders.c.state.in_(states))
+                .order_by(orders.c.case_id, orders.c.number)):
             result.setdefault(case_id, []).append(number)
         return result
 

@@ -512,6 +512,7 @@ def link_complaint(complaint_id: int, data: LinkInput, *, actor,
     from casework.cases.models import InspectionCase
     from casework.inspections.models import Finding
     from casework.institutions.models import StaffMember
+    from casework.institutions.services import StaffInput, validate_staff
     from casework.points import services as points
 
     complaint = get_complaint(complaint_id, actor)
@@ -551,7 +552,7 @@ def link_complaint(complaint_id: int, data: LinkInput, *, actor,
                                           "institution.")]
         else:
             try:
-                staff_values = points._validate_staff(points.StaffInput(
+                staff_values = validate_staff(StaffInput(
                     name=new_name, department=data.new_staff_department,
                     title=data.new_staff_title))
             except Invalid as error:

@@ -22,15 +22,16 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from casework import policy
+from casework import clock, policy
 from casework.complaints.models import Complaint
 from casework.complaints.services import OPEN_STATES
 from casework.extensions import db
 from casework.institutions.models import Region
+from casework.jobs.sweeping import coordinator_ids, keyset_chunks
 from casework.notifications.services import Notice, notify
-from casework.orders.sweeps import coordinator_ids, keyset_chunks, local_today
 from casework.settings import services as settings
 from casework.users.models import User
+from workflows import binding
 
 
 def _top_coordinators() -> list[int]:
@@ -47,7 +48,7 @@ def complaint_reminders(at: datetime) -> dict:
 
     Returns {"today", "complaints", "notifications"}.
     """
-    today = local_today(at)
+    today = clock.local_date(at)
     lead = settings.get("complaint_reminder_days")
     select = (sa.select(Complaint.id, Complaint.category, Complaint.deadline,
                         Complaint.handler_id, Complaint.institution_id)
@@ -81,6 +82,6 @@ def complaint_reminders(at: datetime) -> dict:
                 continue
             notices += [Notice(u, key, kind, params, f"/complaints/{r.id}")
                         for u in recipients]
-        created += notify(notices)
-        db.session.commit()
+        with binding.unit_of_work():
+            created += notify(notices)
     return {"today": today.isoformat(), "complaints": seen, "notifications": created}

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casework import labels, parsing, policy, xlsx
-from casework.complaints import forms, services, vocabulary
+from casework.complaints import forms, services
 from casework.errors import Invalid, NotFound
 from casework.extensions import csrf, limiter
 from workflows import complaint as complaint_workflow
@@ -24,8 +24,8 @@ bp = Blueprint("complaints", __name__)
 
 @bp.context_processor
 def _vocabulary():
-    return {"channels": vocabulary.CHANNELS, "categories": vocabulary.CATEGORIES,
-            "outcomes": vocabulary.OUTCOMES, "departments": vocabulary.DEPARTMENTS,
+    return {"channels": labels.COMPLAINT_CHANNELS, "categories": labels.COMPLAINT_CATEGORIES,
+            "outcomes": labels.COMPLAINT_OUTCOMES, "departments": labels.TRANSFER_DEPARTMENTS,
             "format_code": services.format_code}
 
 
@@ -76,11 +76,11 @@ def export():
         institution = (c.institution.name if c.institution else c.institution_named) or ""
         staff = c.staff.name if c.staff else (c.staff_named or "")
         data.append([
-            c.id, c.received_on, str(vocabulary.CHANNELS[c.channel]),
-            str(vocabulary.CATEGORIES[c.category]), institution, staff,
+            c.id, c.received_on, str(labels.COMPLAINT_CHANNELS[c.channel]),
+            str(labels.COMPLAINT_CATEGORIES[c.category]), institution, staff,
             str(labels.state_label(c.state, "complaint")), c.deadline,
             _("Yes") if row.overdue else "", c.handler.display_name if c.handler else "",
-            str(vocabulary.OUTCOMES[c.outcome]) if c.outcome else "",
+            str(labels.COMPLAINT_OUTCOMES[c.outcome]) if c.outcome else "",
             _("Anonymous") if c.anonymous else (row.complainant.name or ""),
             row.complainant.phone or "", row.complainant.id_number or "", c.description])
     return xlsx.download(f"complaints-{services.clock.today().isoformat()}.xlsx",

@@ -7,7 +7,7 @@ those local days.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -24,11 +24,6 @@ from casework.orders.models import RectificationOrder, Submission
 MAX_MONTHS = 62  # a bit more than the five years check_period allows
 
 
-def instant(day: date) -> datetime:
-    """The UTC instant at which the local `day` begins."""
-    return datetime.combine(day, time.min, tzinfo=clock.zone()).astimezone(UTC)
-
-
 def ts(value: datetime):
     """A timestamp bound with the column type, so SQLite and PostgreSQL compare alike."""
     return sa.literal(value, UTCDateTime())
@@ -42,12 +37,12 @@ class Month:
 
     @property
     def begins(self) -> datetime:
-        return instant(self.first)
+        return clock.start_of_day(self.first)
 
     @property
     def ends(self) -> datetime:
         """Exclusive: the instant the day after `last` begins."""
-        return instant(self.last + timedelta(days=1))
+        return clock.start_of_day(self.last + timedelta(days=1))
 
 
 def months(start: date, end: date) -> list[Month]:
@@ -201,7 +196,7 @@ def periods_table(periods: list[Month], today: date):
             sa.literal(m.last, sa.Date).label("last"),
             ts(m.begins).label("begins"), ts(m.ends).label("ends"),
             sa.literal(day, sa.Date).label("day"),
-            ts(instant(day + timedelta(days=1))).label("after")))
+            ts(clock.start_of_day(day + timedelta(days=1))).label("after")))
     return (sa.union_all(*rows) if len(rows) > 1 else rows[0]).subquery("period")
 
 

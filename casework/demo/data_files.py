@@ -30,7 +30,8 @@ from casework.campaigns.definition import (
     read_yaml,
     validate,
 )
-from casework.vocabulary import LOCALES, REGION_LEVELS, REGION_ROLES, ROLES  # noqa: E402
+from casework.institutions.models import REGION_LEVELS
+from casework.users.models import LOCALES, REGION_ROLES, ROLES
 
 DATA_DIR = Path(__file__).with_name("data")
 

@@ -111,14 +111,9 @@ class Story:
             .where(InspectionCase.campaign_id == campaign.id)).all())
         self.told = 0
 
-    # --- time -------------------------------------------------------------------
-
-    def _instant(self, day: date, at: time) -> datetime:
-        return datetime.combine(day, at, tzinfo=clock.zone())
-
     def sweep(self, day: date) -> None:
         """The scheduler's daily sweeps for `day` (what it would have done that night)."""
-        at = self._instant(day, SWEEP_HOUR)
+        at = clock.local_time(day, SWEEP_HOUR)
         with clock.replaying(at):
             for name in SWEEP_ORDER:
                 JOBS[name].function()(at)
@@ -130,7 +125,7 @@ class Story:
             return None
         if self.swept_until is None or self.swept_until < day:
             self.sweep(day)
-        with clock.replaying(self._instant(day, WORK_HOUR)):
+        with clock.replaying(clock.local_time(day, WORK_HOUR)):
             result = step(*args, **kwargs)
         self.told += 1
         return result
@@ -380,8 +375,7 @@ def load_live_campaign(today: date | None = None) -> str:
     if definition.starts_on > today:
         return f"Campaign {CODE}: starts {definition.starts_on}, nothing to tell yet"
     cast = _cast()
-    with clock.replaying(datetime.combine(definition.starts_on, WORK_HOUR,
-                                          tzinfo=clock.zone())):
+    with clock.replaying(clock.local_time(definition.starts_on, WORK_HOUR)):
         campaign, opened = import_campaign(definition)
     if cast is None:
         return f"Campaign {CODE}: {opened} new case(s); demo users missing, no story"

@@ -10,7 +10,13 @@ from casework.dbtypes import UTCDateTime, one_of, utcnow
 from casework.extensions import db
 from casework.institutions.models import Institution
 from casework.users.models import User
-from casework.vocabulary import DISPUTE_ROUTES, DISPUTE_STATUSES, DISPUTE_TYPES
+
+# What kind, how it is being resolved, where it stands (display names in
+# casework/labels.py).
+DISPUTE_TYPES = ("diagnosis_treatment", "surgery", "nursing", "medication", "infection",
+                 "service", "fees", "other")
+DISPUTE_ROUTES = ("negotiation", "mediation", "litigation")
+DISPUTE_STATUSES = ("open", "resolved", "withdrawn")
 
 
 class MedicalDispute(db.Model):

@@ -17,14 +17,13 @@ from sqlalchemy.orm import joinedload
 
 from casework import clock, policy, validation
 from casework.cases.models import InspectionCase
-from casework.disputes.models import MedicalDispute
+from casework.disputes.models import DISPUTE_ROUTES, DISPUTE_STATUSES, DISPUTE_TYPES, MedicalDispute
 from casework.errors import Invalid, NotFound
 from casework.extensions import db
 from casework.history.models import HistoryEvent
 from casework.history.services import history_of
 from casework.institutions.models import Institution
 from casework.pagination import Page, paginate
-from casework.vocabulary import DISPUTE_ROUTES, DISPUTE_STATUSES, DISPUTE_TYPES
 from workflows import binding
 
 MAX_SUMMARY = 5000

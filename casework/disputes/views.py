@@ -13,8 +13,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import clock, policy, xlsx
-from casework.disputes import forms, services, vocabulary
+from casework import clock, labels, policy, xlsx
+from casework.disputes import forms, services
 from casework.errors import Invalid
 
 bp = Blueprint("disputes", __name__, url_prefix="/disputes")
@@ -22,8 +22,8 @@ bp = Blueprint("disputes", __name__, url_prefix="/disputes")
 
 @bp.context_processor
 def _vocabulary():
-    return {"dispute_types": vocabulary.TYPES, "dispute_routes": vocabulary.ROUTES,
-            "dispute_statuses": vocabulary.STATUSES}
+    return {"dispute_types": labels.DISPUTE_TYPES, "dispute_routes": labels.DISPUTE_ROUTES,
+            "dispute_statuses": labels.STATES["dispute"]}
 
 
 def _int(value):
@@ -65,8 +65,8 @@ def export():
               _("Department"), _("Dispute type"), _("Resolution route"), _("Amount (yuan)"),
               _("Status"), _("Date ended"), _("Summary")]
     data = [[d.id, d.institution.code, d.institution.name, d.occurred_on, d.department,
-             str(vocabulary.TYPES[d.type]), str(vocabulary.ROUTES[d.route]), d.amount,
-             str(vocabulary.STATUSES[d.status]), d.resolved_on, d.summary] for d in rows]
+             str(labels.DISPUTE_TYPES[d.type]), str(labels.DISPUTE_ROUTES[d.route]), d.amount,
+             str(labels.STATES["dispute"][d.status]), d.resolved_on, d.summary] for d in rows]
     title = _("Medical disputes")
     return xlsx.download(f"{title}-{clock.today().isoformat()}.xlsx",
                          [xlsx.Sheet(title, header, data)])

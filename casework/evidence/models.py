@@ -9,9 +9,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.dbtypes import UTCDateTime, utcnow
+from casework.dbtypes import UTCDateTime, new_uuid, utcnow
 from casework.extensions import db
-from casework.inspections.models import new_uuid
 from casework.users.models import User
 
 

@@ -22,7 +22,6 @@ from wtforms import (
 from casework import clock
 from casework.inspections.models import SEVERITIES
 
-SEVERITY_LABELS = {"minor": _l("Minor"), "moderate": _l("Moderate"), "serious": _l("Serious")}
 AMENDABLE_LABELS = {
     "description": _l("Description"),
     "legal_basis": _l("Legal basis"),

@@ -1,6 +1,5 @@
 """On-site inspections (现场督查) and their findings (发现问题)."""
 
-import uuid
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -8,15 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.campaigns.models import KeyTask
 from casework.cases.models import InspectionCase
-from casework.dbtypes import UTCDateTime, one_of, utcnow
+from casework.dbtypes import UTCDateTime, new_uuid, one_of, utcnow
 from casework.extensions import db
 from casework.users.models import User
 
 SEVERITIES = ("minor", "moderate", "serious")
-
-
-def new_uuid() -> str:
-    return str(uuid.uuid4())
 
 
 inspection_inspector = sa.Table(

@@ -12,13 +12,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from casework import parsing
+from casework import labels, parsing
 from casework.cases.services import get_case
 from casework.errors import Invalid
 from casework.inspections import services
 from casework.inspections.forms import (
     AMENDABLE_LABELS,
-    SEVERITY_LABELS,
     YES_NO_LABELS,
     AmendForm,
     FinaliseForm,
@@ -33,11 +32,11 @@ bp = Blueprint("inspections", __name__)
 
 @bp.context_processor
 def _inspection_helpers():
-    return {"severity_label": lambda s: SEVERITY_LABELS.get(s, s),
+    return {"severity_label": labels.severity_label,
             "amendable_label": lambda f: AMENDABLE_LABELS.get(f, f),
             "yes_no_label": lambda v: YES_NO_LABELS.get(v, v),
             "attachment_url": _attachment_url,
-            "severities": list(SEVERITY_LABELS), "amendable_fields": list(AMENDABLE_LABELS)}
+            "severities": list(labels.SEVERITIES), "amendable_fields": list(AMENDABLE_LABELS)}
 
 
 def _attachment_url(attachment):

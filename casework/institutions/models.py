@@ -7,13 +7,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.dbtypes import UTCDateTime, one_of, utcnow
 from casework.extensions import db
-from casework.vocabulary import (  # noqa: F401  (HOSPITAL_TYPES re-exported)
-    HOSPITAL_TYPES,
-    INSTITUTION_TYPES,
-    OWNERSHIPS,
-    REGION_LEVELS,
+
+# The stored codes (display names in casework/labels.py).
+REGION_LEVELS = ("province", "city", "district", "county")
+INSTITUTION_TYPES = (
+    "general_hospital",
+    "tcm_hospital",
+    "maternal_child_hospital",
+    "specialist_hospital",
+    "community_health_centre",
+    "community_health_station",
+    "township_health_centre",
+    "outpatient_department",
+    "clinic",
 )
-from casework.vocabulary import LEVELS as INSTITUTION_LEVELS
+HOSPITAL_TYPES = INSTITUTION_TYPES[:4]
+INSTITUTION_LEVELS = ("tertiary", "secondary", "primary", "ungraded")
+OWNERSHIPS = ("public", "private")
 
 
 class Region(db.Model):

@@ -1,12 +1,23 @@
-"""Regions and institutions as seen by an actor."""
+"""Regions and institutions as seen by an actor, and each institution's staff register.
+
+Staff: a small register per institution (name, department, title, licence number,
+active), kept by the coordinators and inspectors in jurisdiction; complaints link to it
+and staff points land on it.
+"""
+
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
-from casework import policy
-from casework.errors import Invalid
+from casework import policy, validation
+from casework.errors import Invalid, NotFound
 from casework.extensions import db
-from casework.institutions.models import Institution, Region
+from casework.institutions.models import Institution, Region, StaffMember
+from workflows import binding
+
+MAX_NAME = 100
 
 
 def visible_regions(actor) -> list[Region]:
@@ -40,3 +51,89 @@ def search_institutions(actor, text: str | None, *, limit: int = SEARCH_LIMIT) -
     starts = sa.case((Institution.name.istartswith(text, autoescape=True), 0), else_=1)
     query = query.order_by(starts, Institution.name, Institution.id)
     return list(db.session.scalars(query.limit(max(1, min(limit, SEARCH_LIMIT)))))
+
+
+def get_institution(institution_id: int, actor, action: str) -> Institution:
+    """The institution if it exists and `action` allows the actor on it; NotFound when the
+    actor may not even see it (another hospital), NotPermitted when they may see but not
+    do."""
+    institution = db.session.scalar(
+        sa.select(Institution).where(Institution.id == institution_id)
+        .options(joinedload(Institution.region)))
+    if institution is None or not (policy.allows("staff_view", actor, institution)
+                                   or policy.allows("points_view", actor, institution)):
+        raise NotFound()
+    policy.check(action, actor, institution)
+    return institution
+
+
+# --- staff members ---------------------------------------------------------------------
+
+@dataclass
+class StaffInput:
+    name: str | None
+    department: str | None = None
+    title: str | None = None
+    licence_number: str | None = None
+    active: bool = True
+
+
+def list_staff(institution_id: int, actor, *, active_only: bool = False) -> tuple:
+    """(institution, its staff members by name). Raises NotFound, NotPermitted."""
+    institution = get_institution(institution_id, actor, "staff_view")
+    query = (sa.select(StaffMember).where(StaffMember.institution_id == institution.id)
+             .order_by(StaffMember.active.desc(), StaffMember.name, StaffMember.id))
+    if active_only:
+        query = query.where(StaffMember.active.is_(True))
+    return institution, list(db.session.scalars(query))
+
+
+def validate_staff(data: StaffInput) -> dict:
+    """The column values of a staff member from `data`, checked (also for complaint
+    linking, which may add a staff member inline). Raises Invalid (per field)."""
+    errors: dict[str, list[str]] = {}
+    values = {
+        "name": validation.text(data.name, "name", errors, limit=MAX_NAME,
+                      required_msg=_("Enter the staff member's name.")),
+        "department": validation.text(data.department, "department", errors, limit=MAX_NAME),
+        "title": validation.text(data.title, "title", errors, limit=MAX_NAME),
+        "licence_number": validation.text(data.licence_number, "licence_number", errors, limit=40),
+        "active": bool(data.active),
+    }
+    if errors:
+        raise Invalid(errors)
+    return values
+
+
+def _new_staff(institution, data: StaffInput) -> StaffMember:
+    member = StaffMember(institution_id=institution.id, **validate_staff(data))
+    db.session.add(member)
+    return member
+
+
+def add_staff(institution_id: int, data: StaffInput, *, actor) -> StaffMember:
+    """Register a staff member of the institution. Raises NotFound, NotPermitted, Invalid."""
+    with binding.unit_of_work():
+        institution = get_institution(institution_id, actor, "staff_manage")
+        member = _new_staff(institution, data)
+    return member
+
+
+def get_staff(staff_id: int, actor) -> StaffMember:
+    member = db.session.scalar(sa.select(StaffMember).where(StaffMember.id == staff_id)
+                               .options(joinedload(StaffMember.institution)
+                                        .joinedload(Institution.region)))
+    if member is None or not policy.allows("staff_view", actor, member.institution):
+        raise NotFound()
+    return member
+
+
+def update_staff(staff_id: int, data: StaffInput, *, actor) -> StaffMember:
+    """Change a staff member's details or mark them (in)active. Raises NotFound,
+    NotPermitted, Invalid."""
+    with binding.unit_of_work():
+        member = get_staff(staff_id, actor)
+        policy.check("staff_manage", actor, member.institution)
+        for key, value in validate_staff(data).items():
+            setattr(member, key, value)
+    return member

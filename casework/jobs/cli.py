@@ -28,11 +28,15 @@ def _instant(value: str | None) -> datetime | None:
 @jobs_cli.command("list")
 def list_command():
     """List the jobs and their schedules."""
+    from flask_babel import force_locale
+
+    from casework import labels
     from casework.jobs.registry import JOBS
 
-    for job in JOBS.values():
-        schedule = " ".join(f"{k}={v}" for k, v in job.cron.items())
-        click.echo(f"{job.name:30} {schedule:22} {job.description}")
+    with force_locale("en"):
+        for job in JOBS.values():
+            schedule = " ".join(f"{k}={v}" for k, v in job.cron.items())
+            click.echo(f"{job.name:30} {schedule:22} {labels.job_description(job.name)}")
 
 
 @jobs_cli.command("run")

@@ -3,7 +3,8 @@
 A job never remembers what is due: each is a sweep over the domain tables that
 creates whatever is due up to its instant and is missing, so running it twice, late,
 or after a crash sends nothing twice and misses nothing (DESIGN.md, Scheduler). The
-functions live with their modules; this table only names them.
+functions live with their modules; this table only names them (their titles and
+descriptions, translated, are casework/labels.JOBS).
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ class Job:
     name: str
     target: str          # "module:function", called as function(at) -> summary dict
     cron: dict           # APScheduler cron fields, in the configured time zone
-    description: str
 
     def function(self):
         module, _, attribute = self.target.partition(":")
@@ -24,29 +24,21 @@ class Job:
 
 JOBS = {job.name: job for job in (
     Job("deadline_sweep", "casework.orders.sweeps:deadline_sweep",
-        {"hour": 0, "minute": 15},
-        "Mark orders past their deadline overdue, escalate those overdue too long."),
+        {"hour": 0, "minute": 15}),
     Job("deadline_reminders", "casework.orders.sweeps:deadline_reminders",
-        {"hour": 8, "minute": 0},
-        "Remind institutions of order deadlines (7, 3 and 1 days before by default)."),
+        {"hour": 8, "minute": 0}),
     Job("phase_changes", "casework.campaigns.sweeps:phase_changes",
-        {"hour": 0, "minute": 30},
-        "Move cases with their campaign's phase dates; report the blocked ones."),
+        {"hour": 0, "minute": 30}),
     Job("progress_reports", "casework.reports.sweeps:progress_reports",
-        {"hour": 1, "minute": 0},
-        "Create each quarter's progress reports, remind before they are due, mark overdue."),
+        {"hour": 1, "minute": 0}),
     Job("bulletins", "casework.bulletins.sweeps:bulletins",
-        {"hour": 2, "minute": 0},
-        "Draft the complaint and dispute bulletin of each finished period."),
+        {"hour": 2, "minute": 0}),
     Job("supervision_report_reminders", "casework.reports.sweeps:supervision_report_reminders",
-        {"hour": 8, "minute": 30},
-        "Remind inspectors of the monthly supervision report (due by the 30th)."),
+        {"hour": 8, "minute": 30}),
     Job("complaint_reminders", "casework.complaints.sweeps:complaint_reminders",
-        {"hour": 8, "minute": 10},
-        "Remind complaint handlers of handling deadlines; notify the overdue ones."),
+        {"hour": 8, "minute": 10}),
     Job("send_mail", "casework.notifications.mail:send_pending",
-        {"minute": "*/5"},
-        "E-mail new notifications to users who want e-mail; retry failures later."),
+        {"minute": "*/5"}),
 )}
 
 # The daily sweeps in the order a catch-up runs them: deadlines move before reminders

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from casework import clock, policy
+from casework import clock, labels, policy
 from casework.extensions import db
 from casework.jobs.leadership import LEASE_NAME
 from casework.jobs.models import JobRun, SchedulerLease
@@ -19,28 +19,6 @@ from casework.jobs.registry import JOBS
 
 JOBSTORE_TABLE = "apscheduler_jobs"  # casework.jobs.scheduler.JOBSTORE_TABLE
 RECENT_RUNS = 50
-
-TITLES = {
-    "deadline_sweep": (_l("Deadline sweep"),
-                       _l("Marks orders past their deadline overdue and escalates those "
-                          "overdue too long.")),
-    "deadline_reminders": (_l("Deadline reminders"),
-                           _l("Reminds institutions of order deadlines ahead of time.")),
-    "phase_changes": (_l("Phase changes"),
-                      _l("Moves cases with their campaign's phase dates and reports the "
-                         "blocked ones.")),
-    "progress_reports": (_l("Progress reports"),
-                         _l("Creates each quarter's progress reports, reminds before they "
-                            "are due and marks late ones overdue.")),
-    "bulletins": (_l("Bulletins"),
-                  _l("Drafts the complaint and dispute bulletin of each finished period.")),
-    "supervision_report_reminders": (_l("Supervision report reminders"),
-                                     _l("Reminds inspectors of the monthly supervision "
-                                        "report.")),
-    "send_mail": (_l("E-mail"),
-                  _l("E-mails new notifications to users who want e-mail and retries "
-                     "failures later.")),
-}
 
 
 @dataclass
@@ -141,10 +119,10 @@ def jobs_overview(actor, recent: int = RECENT_RUNS) -> JobsOverview:
     next_runs = next_run_times()
     jobs = []
     for name, job in JOBS.items():
-        title, description = TITLES.get(name, (name, job.description))
         last_run = last.get(name)
         jobs.append(JobView(
-            name=name, title=str(title), description=str(description),
+            name=name, title=str(labels.job_title(name)),
+            description=str(labels.job_description(name)),
             schedule=describe_schedule(job.cron), next_run=next_runs.get(name),
             last=RunView(last_run, _status(last_run, leader)) if last_run else None,
             last_ok=(last_ok.get(name) if last_run is not None and last_run.outcome != "ok"

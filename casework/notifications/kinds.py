@@ -25,6 +25,8 @@ from babel.dates import format_skeleton
 from flask_babel import force_locale, format_date, get_locale, ngettext
 from flask_babel import gettext as _
 
+from casework import labels
+
 log = logging.getLogger(__name__)
 
 
@@ -206,10 +208,8 @@ def _case_phase_blocked(p: Params):
 
 
 def _complaint_category(p: Params) -> str:
-    from casework.complaints.vocabulary import CATEGORIES
-
     key = p.text("category")
-    return str(CATEGORIES.get(key, key))
+    return str(labels.COMPLAINT_CATEGORIES.get(key, key))
 
 
 def _complaint_deadline_reminder(p: Params):

@@ -21,7 +21,6 @@ from casework.forms import TransitionForm
 from workflows import registry
 
 # The same words as the inspection pages (same msgids, one translation).
-SEVERITY_LABELS = {"minor": _l("Minor"), "moderate": _l("Moderate"), "serious": _l("Serious")}
 
 DEADLINE_KINDS = (
     ("date", _l("By a date")),

@@ -1,13 +1,8 @@
 """The order deadline sweeps: overdue and escalation, and reminders before deadlines.
 
-Each sweep is `fn(at) -> summary` (casework/jobs/registry.py): it computes what is due
-up to `at` on the local calendar (the configured zone) and creates what is missing, in
-chunks of CHUNK rows with a fixed number of queries each, committing every chunk with
-its notifications. A crash loses at most the chunk under way; the next run finishes it,
-and the notifications' unique (user, key) make sure nothing is sent twice.
-
-This module also holds the helpers the other sweeps share (local day, configured day
-lists, who to tell).
+Each sweep is `fn(at) -> summary` (casework/jobs/registry.py), built from the shared
+toolbox in casework/jobs/sweeping.py: chunks of CHUNK rows with a fixed number of
+queries each, every chunk one unit of work with its notifications.
 
 Notifications (kind, key, params; link /orders/<id>):
 * order_deadline_reminder, "order:<id>:reminder:<days>:<deadline>",
@@ -18,105 +13,23 @@ Notifications (kind, key, params; link /orders/<id>):
   to the institution's users and the coordinators over the institution.
 """
 
-from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased
 
 from casework import clock, periods, policy
 from casework.cases.models import InspectionCase
-from casework.extensions import db
-from casework.institutions.models import Institution, Region
+from casework.institutions.models import Institution
+from casework.jobs.sweeping import coordinator_ids, keyset_chunks, name, setting_days
 from casework.notifications.services import Notice, institution_user_ids, notify
 from casework.orders.models import RectificationOrder as Order
-from casework.users.models import User
 from workflows import binding
 
-CHUNK = 500
 # Orders whose institution still has to act before the deadline.
 AWAITING_SUBMISSION = ("issued", "acknowledged", "returned")
 
-
-# --- shared by the sweeps -------------------------------------------------------------
-
-def local_today(at: datetime) -> date:
-    """The day `at` falls on in the configured zone: the day every sweep reasons about."""
-    return periods.local_date(at, clock.zone())
-
-
-def setting_days(name: str) -> tuple[int, ...]:
-    """A configured list of days ("7,3,1"), largest first."""
-    return periods.day_list(current_app.config[name])
-
-
-def name(zh: str, en: str | None):
-    """A name for notification params: the Chinese name, with its English one when the
-    row has it ({"zh_CN": ..., "en": ...}), for the inbox to show in the reader's language."""
-    return {"zh_CN": zh, "en": en} if en else zh
-
-
-def coordinator_ids(institution_ids: Iterable[int]) -> dict[int, list[int]]:
-    """{institution id: [active coordinators whose region contains it]} in one query."""
-    ids = set(institution_ids)
-    if not ids:
-        return {}
-    theirs, mine = aliased(Region), aliased(Region)
-    result: dict[int, list[int]] = {}
-    for user_id, institution_id in db.session.execute(
-            sa.select(User.id, Institution.id)
-            .join(theirs, theirs.id == Institution.region_id)
-            .join(mine, theirs.path.startswith(mine.path))
-            .join(User, User.region_id == mine.id)
-            .where(Institution.id.in_(ids), User.role == "coordinator",
-                   User.active.is_(True))
-            .order_by(User.id)):
-        result.setdefault(institution_id, []).append(user_id)
-    return result
-
-
-def region_user_ids(region_ids: Iterable[int], role: str) -> dict[int, list[int]]:
-    """{region id: [active users of `role` whose region overlaps it]} in one query.
-
-    Overlap as in policy: a district officer works a city-wide campaign, a city officer
-    the district campaigns below the city.
-    """
-    ids = set(region_ids)
-    if not ids:
-        return {}
-    mine = aliased(Region)
-    result: dict[int, list[int]] = {}
-    for user_id, region_id in db.session.execute(
-            sa.select(User.id, Region.id)
-            .join(mine, sa.or_(Region.path.startswith(mine.path),
-                               mine.path.startswith(Region.path)))
-            .join(User, User.region_id == mine.id)
-            .where(Region.id.in_(ids), User.role == role, User.active.is_(True))
-            .order_by(User.id)):
-        result.setdefault(region_id, []).append(user_id)
-    return result
-
-
-def keyset_chunks(select: sa.Select, id_column, size: int | None = None):
-    """Run `select` (whose first column is `id_column`) repeatedly, CHUNK rows at a time
-    in id order, starting after the last id of the previous chunk.
-
-    Keyset paging, not OFFSET: rows the previous chunk changed (or could not change)
-    neither come back nor make the next chunk skip others.
-    """
-    size = size or CHUNK
-    last = None
-    while True:
-        query = select if last is None else select.where(id_column > last)
-        rows = db.session.execute(query.order_by(id_column).limit(size)).all()
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]
-
-
-# --- orders ---------------------------------------------------------------------------
 
 def _order_rows(*conditions, lock: bool = False) -> sa.Select:
     select = (sa.select(Order.id, Order.number, Order.deadline, Order.issued_on,
@@ -143,9 +56,10 @@ def _transition(select: sa.Select, trigger: str, kwargs_for: Callable | None,
     moved = created = 0
     refused: dict[int, list[str]] = {}
     for rows in keyset_chunks(select, Order.id):
-        created += notify(notices_for(rows))
-        done, blocked = binding.apply_batch(Order, [r.id for r in rows], trigger,
-                                            actor=policy.SYSTEM, kwargs_for=kwargs_for)
+        with binding.unit_of_work():
+            created += notify(notices_for(rows))
+            done, blocked = binding.apply_batch(Order, [r.id for r in rows], trigger,
+                                                actor=policy.SYSTEM, kwargs_for=kwargs_for)
         moved += len(done)
         refused.update({k: [str(m) for m in v] for k, v in blocked.items()})
     return moved, created, refused
@@ -169,7 +83,7 @@ def deadline_sweep(at: datetime) -> dict:
 
     Returns {"today", "overdue", "escalated", "notifications", "refused"}.
     """
-    today = local_today(at)
+    today = clock.local_date(at)
     after = current_app.config["ESCALATE_AFTER_DAYS"]
     overdue, sent_overdue, refused = _transition(
         _order_rows(Order.state.in_(AWAITING_SUBMISSION), Order.deadline < today, lock=True),
@@ -199,7 +113,7 @@ def deadline_reminders(at: datetime) -> dict:
     downtime (up to CATCH_UP_DAYS), never for a deadline already passed nor for a day
     before the order was issued. Returns {"today", "orders", "notifications"}.
     """
-    today = local_today(at)
+    today = clock.local_date(at)
     days = setting_days("REMINDER_DAYS")
     catch_up = current_app.config["CATCH_UP_DAYS"]
     orders = created = 0
@@ -213,12 +127,12 @@ def deadline_reminders(at: datetime) -> dict:
     for rows in keyset_chunks(select, Order.id):
         orders += len(rows)
         users = institution_user_ids({r.institution_id for r in rows})
-        created += notify(
-            Notice(u, f"order:{r.id}:reminder:{d}:{r.deadline.isoformat()}",
-                   "order_deadline_reminder", {**_params(r), "days": d}, f"/orders/{r.id}",
-                   mail=periods.worth_mailing(r.deadline, today))
-            for r in rows
-            for d in periods.reminders_due(r.deadline, days, today, catch_up, r.issued_on)
-            for u in users.get(r.institution_id, ()))
-        db.session.commit()
+        with binding.unit_of_work():
+            created += notify(
+                Notice(u, f"order:{r.id}:reminder:{d}:{r.deadline.isoformat()}",
+                       "order_deadline_reminder", {**_params(r), "days": d},
+                       f"/orders/{r.id}", mail=periods.worth_mailing(r.deadline, today))
+                for r in rows
+                for d in periods.reminders_due(r.deadline, days, today, catch_up, r.issued_on)
+                for u in users.get(r.institution_id, ()))
     return {"today": today.isoformat(), "orders": orders, "notifications": created}

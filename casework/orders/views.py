@@ -72,7 +72,7 @@ def _new_page(case_id, form, errors=None, status=200):
         form.request_key.data = _new_key()
     return render_template("orders/new.html", case=case, candidates=candidates, form=form,
                            errors=errors or {}, deadline_kinds=forms.DEADLINE_KINDS,
-                           severity_labels=forms.SEVERITY_LABELS), status
+                           severity_labels=labels.SEVERITIES), status
 
 
 @bp.route("/cases/<int:case_id>/orders/new", methods=["GET", "POST"])

@@ -15,8 +15,11 @@ from casework.dbtypes import UTCDateTime, one_of, utcnow
 from casework.extensions import db
 from casework.institutions.models import Institution, StaffMember
 from casework.users.models import User
-from casework.vocabulary import ACCOUNTABILITY_MEASURES
 from workflows import interview as interview_workflow
+
+# The stored codes (display names in casework/labels.py).
+ACCOUNTABILITY_MEASURES = ("circulated_criticism", "admonishment_talk", "written_inspection",
+                           "organisational_handling", "referred_for_discipline", "other")
 
 
 class Interview(db.Model):

@@ -31,8 +31,12 @@ from casework.errors import GuardFailed, Invalid, NotFound
 from casework.extensions import db
 from casework.history.models import HistoryEvent
 from casework.institutions.models import Institution, StaffMember
-from casework.oversight.models import AccountabilityRecord, Interview, VetoFlag
-from casework.vocabulary import ACCOUNTABILITY_MEASURES
+from casework.oversight.models import (
+    ACCOUNTABILITY_MEASURES,
+    AccountabilityRecord,
+    Interview,
+    VetoFlag,
+)
 from workflows import binding
 from workflows import interview as interview_workflow
 

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from casework import parsing, policy
 from casework.errors import Invalid
 from casework.oversight import services
-from casework.vocabulary import ACCOUNTABILITY_MEASURES
+from casework.oversight.models import ACCOUNTABILITY_MEASURES
 
 bp = Blueprint("oversight", __name__, url_prefix="/oversight")
 

@@ -1,16 +1,8 @@
-"""Forms of the staff and points pages: they parse input; the services validate it."""
+"""Forms of the points pages: they parse input; the services validate it."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Optional
-
-
-class StaffForm(FlaskForm):
-    name = StringField()
-    department = StringField()
-    title = StringField()
-    licence_number = StringField()
-    active = BooleanField(default=True)
 
 
 class RuleForm(FlaskForm):

@@ -14,7 +14,10 @@ from casework.dbtypes import UTCDateTime, one_of, utcnow
 from casework.extensions import db
 from casework.institutions.models import Institution, StaffMember
 from casework.users.models import User
-from casework.vocabulary import POINTS_SOURCES
+
+# What a rule awards points for, and to whom (display names in casework/labels.py).
+POINTS_SOURCES = ("complaint", "finding", "manual")
+POINTS_SUBJECTS = ("institution", "staff")
 
 
 class PointsRule(db.Model):

@@ -1,10 +1,4 @@
-"""Staff members and bad-conduct points (不良积分).
-
-Staff: a small register per institution (name, department, title, licence number,
-active), kept by the coordinators and inspectors in jurisdiction; complaints link to it
-and staff points land on it.
-
-Points: configurable rules (what a substantiated complaint or a finding is worth), the
+"""Bad-conduct points (不良积分): configurable rules (what a substantiated complaint or a finding is worth), the
 append-only ledger (automatic awards, manual awards, reversals) and the threshold
 notices. Automatic awards are keyed by `source_key`, so a complaint or finding earns its
 points once however often the hook runs; they are added to the caller's transaction
@@ -29,14 +23,13 @@ from casework.complaints.models import CATEGORIES, Complaint
 from casework.errors import GuardFailed, Invalid, NotFound, StaleObject
 from casework.extensions import db
 from casework.institutions.models import Institution, StaffMember
+from casework.institutions.services import get_institution
 from casework.notifications.services import Notice, notify
 from casework.oversight.models import VetoFlag
-from casework.points.models import PointsEntry, PointsRule
+from casework.points.models import POINTS_SOURCES, PointsEntry, PointsRule
 from casework.settings import services as settings
-from casework.vocabulary import POINTS_SOURCES
 from workflows import binding
 
-MAX_NAME = 100
 MAX_CODE = 40
 MAX_DESCRIPTION = 300
 MAX_REASON = 2000
@@ -61,89 +54,6 @@ def _whole(value, field, errors, *, minimum, maximum):
     return number
 
 
-def get_institution(institution_id: int, actor, action: str) -> Institution:
-    """The institution if it exists and `action` allows the actor on it; NotFound when the
-    actor may not even see it (another hospital), NotPermitted when they may see but not
-    do."""
-    institution = db.session.scalar(
-        sa.select(Institution).where(Institution.id == institution_id)
-        .options(joinedload(Institution.region)))
-    if institution is None or not (policy.allows("staff_view", actor, institution)
-                                   or policy.allows("points_view", actor, institution)):
-        raise NotFound()
-    policy.check(action, actor, institution)
-    return institution
-
-
-# --- staff members ---------------------------------------------------------------------
-
-@dataclass
-class StaffInput:
-    name: str | None
-    department: str | None = None
-    title: str | None = None
-    licence_number: str | None = None
-    active: bool = True
-
-
-def list_staff(institution_id: int, actor, *, active_only: bool = False) -> tuple:
-    """(institution, its staff members by name). Raises NotFound, NotPermitted."""
-    institution = get_institution(institution_id, actor, "staff_view")
-    query = (sa.select(StaffMember).where(StaffMember.institution_id == institution.id)
-             .order_by(StaffMember.active.desc(), StaffMember.name, StaffMember.id))
-    if active_only:
-        query = query.where(StaffMember.active.is_(True))
-    return institution, list(db.session.scalars(query))
-
-
-def _validate_staff(data: StaffInput) -> dict:
-    errors: dict[str, list[str]] = {}
-    values = {
-        "name": _text(data.name, "name", errors, limit=MAX_NAME,
-                      required_msg=_("Enter the staff member's name.")),
-        "department": _text(data.department, "department", errors, limit=MAX_NAME),
-        "title": _text(data.title, "title", errors, limit=MAX_NAME),
-        "licence_number": _text(data.licence_number, "licence_number", errors, limit=40),
-        "active": bool(data.active),
-    }
-    if errors:
-        raise Invalid(errors)
-    return values
-
-
-def _new_staff(institution, data: StaffInput) -> StaffMember:
-    member = StaffMember(institution_id=institution.id, **_validate_staff(data))
-    db.session.add(member)
-    return member
-
-
-def add_staff(institution_id: int, data: StaffInput, *, actor) -> StaffMember:
-    """Register a staff member of the institution. Raises NotFound, NotPermitted, Invalid."""
-    institution = get_institution(institution_id, actor, "staff_manage")
-    with binding.unit_of_work():
-        member = _new_staff(institution, data)
-    return member
-
-
-def get_staff(staff_id: int, actor) -> StaffMember:
-    member = db.session.scalar(sa.select(StaffMember).where(StaffMember.id == staff_id)
-                               .options(joinedload(StaffMember.institution)
-                                        .joinedload(Institution.region)))
-    if member is None or not policy.allows("staff_view", actor, member.institution):
-        raise NotFound()
-    return member
-
-
-def update_staff(staff_id: int, data: StaffInput, *, actor) -> StaffMember:
-    """Change a staff member's details or mark them (in)active. Raises NotFound,
-    NotPermitted, Invalid."""
-    member = get_staff(staff_id, actor)
-    policy.check("staff_manage", actor, member.institution)
-    values = _validate_staff(data)
-    with binding.unit_of_work():
-        for key, value in values.items():
-            setattr(member, key, value)
-    return member
 
 
 # --- rules -----------------------------------------------------------------------------
@@ -246,7 +156,7 @@ def _year_total(institution_id: int, year: int, staff_id: int | None) -> int:
 
 
 def _coordinators_over(institution_id: int) -> list[int]:
-    from casework.orders.sweeps import coordinator_ids
+    from casework.jobs.sweeping import coordinator_ids
 
     return coordinator_ids([institution_id]).get(institution_id, [])
 

@@ -1,5 +1,4 @@
-"""Staff registers and bad-conduct points pages: an institution's staff (list, add,
-edit), the points rules (list, add, edit, deactivate), an institution's ledger (with
+"""Bad-conduct points pages: the points rules (list, add, edit, deactivate), an institution's ledger (with
 manual awards and reversals) and the overview of institutions with their totals.
 
 Each view parses its input, calls one service and renders or redirects; invalid input
@@ -12,9 +11,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import policy
-from casework.complaints import vocabulary as complaint_vocabulary
+from casework import labels, policy
 from casework.errors import Invalid
+from casework.institutions.services import get_institution
 from casework.points import forms, services
 
 bp = Blueprint("points", __name__)
@@ -29,63 +28,7 @@ class Posted:
 
 @bp.context_processor
 def _vocabulary():
-    return {"complaint_categories": complaint_vocabulary.CATEGORIES}
-
-
-# --- staff ----------------------------------------------------------------------------
-
-@bp.get("/institutions/<int:institution_id>/staff")
-@login_required
-def staff_index(institution_id):
-    institution, staff = services.list_staff(institution_id, current_user)
-    return render_template("points/staff_index.html", institution=institution, staff=staff)
-
-
-def _staff_input(form):
-    return services.StaffInput(name=form.name.data, department=form.department.data,
-                               title=form.title.data, licence_number=form.licence_number.data,
-                               active=form.active.data)
-
-
-@bp.route("/institutions/<int:institution_id>/staff/new", methods=["GET", "POST"])
-@login_required
-def staff_new(institution_id):
-    form = forms.StaffForm()
-    institution = services.get_institution(institution_id, current_user, "staff_manage")
-    errors, status = {}, 200
-    if request.method == "POST":
-        try:
-            if not form.validate_on_submit():
-                raise Invalid(form.errors)
-            services.add_staff(institution_id, _staff_input(form), actor=current_user)
-        except Invalid as error:
-            errors, status = error.details["errors"], 422
-        else:
-            flash(_("Staff member added."), "success")
-            return redirect(url_for("points.staff_index", institution_id=institution_id))
-    return render_template("points/staff_form.html", form=form, errors=errors,
-                           institution=institution, member=None), status
-
-
-@bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
-@login_required
-def staff_edit(staff_id):
-    member = services.get_staff(staff_id, current_user)
-    policy.check("staff_manage", current_user, member.institution)
-    form = forms.StaffForm(obj=member) if request.method == "GET" else forms.StaffForm()
-    errors, status = {}, 200
-    if request.method == "POST":
-        try:
-            if not form.validate_on_submit():
-                raise Invalid(form.errors)
-            services.update_staff(staff_id, _staff_input(form), actor=current_user)
-        except Invalid as error:
-            errors, status = error.details["errors"], 422
-        else:
-            flash(_("Staff member saved."), "success")
-            return redirect(url_for("points.staff_index", institution_id=member.institution_id))
-    return render_template("points/staff_form.html", form=form, errors=errors,
-                           institution=member.institution, member=member), status
+    return {"complaint_categories": labels.COMPLAINT_CATEGORIES}
 
 
 # --- rules ----------------------------------------------------------------------------
@@ -193,7 +136,7 @@ def award(institution_id):
     form = forms.AwardForm()
     try:
         if not form.validate_on_submit():
-            services.get_institution(institution_id, current_user, "points_award")
+            get_institution(institution_id, current_user, "points_award")
             raise Invalid(form.errors)
         services.award_manually(institution_id, actor=current_user, points=form.points.data,
                                 reason=form.reason.data, staff_id=form.staff_id.data)

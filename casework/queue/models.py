@@ -13,6 +13,12 @@ from casework.dbtypes import UTCDateTime, utcnow
 from casework.extensions import db
 from casework.users.models import User
 
+# The kinds of item that need a coordinator, in the queue's order (display names in
+# casework/labels.py).
+QUEUE_KINDS = ("order_escalated", "order_overdue", "order_returned_twice", "report_overdue",
+               "case_tackling", "case_blocked", "institution_complaints",
+               "institution_points", "case_no_mobilisation_record")
+
 
 class QueueClaim(db.Model):
     __tablename__ = "queue_claim"

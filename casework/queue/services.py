@@ -31,10 +31,9 @@ from casework.orders.models import ExtensionRequest, RectificationOrder
 from casework.oversight.models import AccountabilityRecord, Interview
 from casework.pagination import Page
 from casework.points.thresholds import over_threshold_subquery
-from casework.queue.models import QueueClaim
+from casework.queue.models import QUEUE_KINDS, QueueClaim
 from casework.reports.models import ProgressReport
 from casework.users.models import User
-from casework.vocabulary import QUEUE_KINDS
 from workflows import binding
 from workflows import case as case_workflow
 from workflows import order as order_workflow

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from casework import labels, parsing, policy
 from casework.errors import Invalid
 from casework.queue import services
-from casework.vocabulary import QUEUE_KINDS
+from casework.queue.models import QUEUE_KINDS
 
 bp = Blueprint("queue", __name__, url_prefix="/queue")
 

@@ -8,7 +8,7 @@ report, unless the case was opened after the period ended. The report is due on 
 period's last day, or on the cadence's due day of the period's last month (clamped to
 the month's length); reminders go out REPORT_REMINDER_DAYS before, and a pending or
 returned report is marked overdue the day after. Same reliability rules as the order
-sweeps (casework/orders/sweeps.py): chunks, each committed with its notifications.
+sweeps (casework/jobs/sweeping.py): chunks, each one unit of work with its notifications.
 
 Notifications (link /reports/<id> for the first three):
 * report_created, "report:<id>:created", {campaign, institution, period_start,
@@ -32,15 +32,14 @@ from casework.campaigns.models import Campaign, ReportingCadence
 from casework.cases.models import InspectionCase
 from casework.extensions import db
 from casework.institutions.models import Institution
-from casework.notifications.services import Notice, institution_user_ids, notify
-from casework.orders.sweeps import (
+from casework.jobs.sweeping import (
     coordinator_ids,
     keyset_chunks,
-    local_today,
     name,
     region_user_ids,
     setting_days,
 )
+from casework.notifications.services import Notice, institution_user_ids, notify
 from casework.reports.models import ProgressReport as Report
 from workflows import binding
 
@@ -81,7 +80,7 @@ def _create(cadence, period: periods.Period, zone) -> tuple[int, int]:
     """The period's missing reports of `cadence`'s campaign, chunk by chunk, each
     committed with its report_created notices. Returns (reports, notifications)."""
     due = periods.due_date(period, cadence.due_day)
-    opened_by = periods.local_midnight(period.end + timedelta(days=1), zone)
+    opened_by = clock.local_time(period.end + timedelta(days=1), in_zone=zone)
     select = (sa.select(InspectionCase.id, InspectionCase.institution_id, Institution.name,
                         Institution.name_en)
               .join(Institution, Institution.id == InspectionCase.institution_id)
@@ -92,20 +91,20 @@ def _create(cadence, period: periods.Period, zone) -> tuple[int, int]:
                                         Report.period_start == period.start)))
     created = sent = 0
     for rows in keyset_chunks(select, InspectionCase.id):
-        reports = [Report(case_id=r.id, period_start=period.start, period_end=period.end,
-                          due_on=due, state="pending") for r in rows]
-        db.session.add_all(reports)
-        db.session.flush()
-        users = institution_user_ids({r.institution_id for r in rows})
-        params = {"campaign": name(cadence.title, cadence.title_en),
-                  "period_start": period.start.isoformat(),
-                  "period_end": period.end.isoformat(), "due_on": due.isoformat()}
-        sent += notify(Notice(u, f"report:{report.id}:created", "report_created",
-                              {**params, "institution": name(row.name, row.name_en)},
-                              f"/reports/{report.id}")
-                       for row, report in zip(rows, reports, strict=True)
-                       for u in users.get(row.institution_id, ()))
-        db.session.commit()
+        with binding.unit_of_work():
+            reports = [Report(case_id=r.id, period_start=period.start, period_end=period.end,
+                              due_on=due, state="pending") for r in rows]
+            db.session.add_all(reports)
+            db.session.flush()
+            users = institution_user_ids({r.institution_id for r in rows})
+            params = {"campaign": name(cadence.title, cadence.title_en),
+                      "period_start": period.start.isoformat(),
+                      "period_end": period.end.isoformat(), "due_on": due.isoformat()}
+            sent += notify(Notice(u, f"report:{report.id}:created", "report_created",
+                                  {**params, "institution": name(row.name, row.name_en)},
+                                  f"/reports/{report.id}")
+                           for row, report in zip(rows, reports, strict=True)
+                           for u in users.get(row.institution_id, ()))
         created += len(reports)
     return created, sent
 
@@ -117,7 +116,7 @@ def progress_reports(at: datetime) -> dict:
     Returns {"today", "created", "reminders", "overdue", "notifications", "periods":
     [labels of the periods reports were created for]}.
     """
-    today = local_today(at)
+    today = clock.local_date(at)
     zone = clock.zone()
     created = sent = 0
     filled: list[str] = []
@@ -139,13 +138,15 @@ def progress_reports(at: datetime) -> dict:
                               Report.due_on <= today + timedelta(days=max(days)))
         for rows in keyset_chunks(select, Report.id):
             users = institution_user_ids({r.institution_id for r in rows})
-            new = notify(
-                Notice(u, f"report:{r.id}:reminder:{d}", "report_due", {**_params(r), "days": d},
-                       f"/reports/{r.id}", mail=periods.worth_mailing(r.due_on, today))
-                for r in rows
-                for d in periods.reminders_due(r.due_on, days, today, catch_up, r.period_start)
-                for u in users.get(r.institution_id, ()))
-            db.session.commit()
+            with binding.unit_of_work():
+                new = notify(
+                    Notice(u, f"report:{r.id}:reminder:{d}", "report_due",
+                           {**_params(r), "days": d},
+                           f"/reports/{r.id}", mail=periods.worth_mailing(r.due_on, today))
+                    for r in rows
+                    for d in periods.reminders_due(r.due_on, days, today, catch_up,
+                                                   r.period_start)
+                    for u in users.get(r.institution_id, ()))
             reminders, sent = reminders + new, sent + new
 
     overdue = 0
@@ -154,13 +155,15 @@ def progress_reports(at: datetime) -> dict:
     for rows in keyset_chunks(select, Report.id):
         institutions = {r.institution_id for r in rows}
         users, over = institution_user_ids(institutions), coordinator_ids(institutions)
-        sent += notify(Notice(u, f"report:{r.id}:overdue", "report_overdue", _params(r),
-                              f"/reports/{r.id}")
-                       for r in rows
-                       for u in [*users.get(r.institution_id, ()),
-                                 *over.get(r.institution_id, ())])
-        moved, _ = binding.apply_batch(Report, [r.id for r in rows], "mark_overdue",
-                                       actor=policy.SYSTEM, kwargs_for=lambda row: {"today": today})
+        with binding.unit_of_work():
+            sent += notify(Notice(u, f"report:{r.id}:overdue", "report_overdue", _params(r),
+                                  f"/reports/{r.id}")
+                           for r in rows
+                           for u in [*users.get(r.institution_id, ()),
+                                     *over.get(r.institution_id, ())])
+            moved, _ = binding.apply_batch(Report, [r.id for r in rows], "mark_overdue",
+                                           actor=policy.SYSTEM,
+                                           kwargs_for=lambda row: {"today": today})
         overdue += len(moved)
     return {"today": today.isoformat(), "created": created, "reminders": reminders,
             "overdue": overdue, "notifications": sent, "periods": sorted(set(filled))}
@@ -174,7 +177,7 @@ def supervision_report_reminders(at: datetime) -> dict:
 
     Returns {"today", "reminders": [{campaign, month, days}], "notifications"}.
     """
-    today = local_today(at)
+    today = clock.local_date(at)
     days = setting_days("SUPERVISION_REMINDER_DAYS")
     catch_up = current_app.config["CATCH_UP_DAYS"]
     cadences = _cadences("supervision_report", today)
@@ -196,6 +199,6 @@ def supervision_report_reminders(at: datetime) -> dict:
                            f"/campaigns/{cadence.campaign_id}",
                            mail=periods.worth_mailing(due, today))
                     for u in inspectors.get(cadence.region_id, ())]
-    sent = notify(notices)
-    db.session.commit()
+    with binding.unit_of_work():
+        sent = notify(notices)
     return {"today": today.isoformat(), "reminders": due_now, "notifications": sent}

@@ -10,7 +10,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from casework.dbtypes import UTCDateTime, one_of, utcnow
 from casework.extensions import db
 from casework.institutions.models import Institution, Region
-from casework.vocabulary import LOCALES, REGION_ROLES, ROLES  # noqa: E402, F401
+
+# The stored codes (display names in casework/labels.py).
+ROLES = ("coordinator", "inspector", "institution", "admin", "viewer")
+REGION_ROLES = ("coordinator", "inspector", "viewer")
+LOCALES = ("zh_CN", "en")
 
 
 class User(UserMixin, db.Model):

@@ -130,9 +130,9 @@ def test_reminders_run_in_chunks_of_a_constant_number_of_statements(
     """Chunk by chunk (CHUNK rows each, here 2): the statements grow by the same few per
     chunk (read the chunk, the coordinators, the existing keys, the e-mail choices, one
     INSERT), never per complaint or per notification; each chunk commits."""
-    from casework.orders import sweeps as order_sweeps
+    from casework.jobs import sweeping
 
-    monkeypatch.setattr(order_sweeps, "CHUNK", 2)
+    monkeypatch.setattr(sweeping, "CHUNK", 2)
     clock("2026-03-02T10:00:00+08:00")
     counts, commits = [], []
     session = db.session()

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from casework import periods
+from casework import clock, periods
 from casework.periods import Period
 
 D = date
@@ -113,8 +113,8 @@ def test_day_list_parses_the_settings():
 def test_local_date_is_the_day_in_the_zone():
     shanghai = ZoneInfo("Asia/Shanghai")
     # 17:00 UTC on 7 March is 01:00 on 8 March in Shanghai.
-    assert periods.local_date(datetime(2022, 3, 7, 17, 0, tzinfo=UTC), shanghai) == D(2022, 3, 8)
-    assert periods.local_date(datetime(2022, 3, 7, 15, 59, tzinfo=UTC), shanghai) == D(2022, 3, 7)
-    assert periods.local_date(datetime(2022, 3, 7, 23, 30), shanghai) == D(2022, 3, 7)
-    midnight = periods.local_midnight(D(2022, 3, 8), shanghai)
+    assert clock.local_date(datetime(2022, 3, 7, 17, 0, tzinfo=UTC), shanghai) == D(2022, 3, 8)
+    assert clock.local_date(datetime(2022, 3, 7, 15, 59, tzinfo=UTC), shanghai) == D(2022, 3, 7)
+    assert clock.local_date(datetime(2022, 3, 7, 23, 30), shanghai) == D(2022, 3, 7)
+    midnight = clock.local_time(D(2022, 3, 8), in_zone=shanghai)
     assert midnight.astimezone(UTC) == datetime(2022, 3, 7, 16, 0, tzinfo=UTC)

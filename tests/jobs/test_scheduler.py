@@ -61,7 +61,7 @@ def job_store(db):
 @pytest.fixture
 def test_jobs(monkeypatch):
     """Only this module's harmless job, as the registry and the catch-up see it."""
-    job = Job("harmless", f"{__name__}:harmless_job", {"hour": 3, "minute": 0}, "test")
+    job = Job("harmless", f"{__name__}:harmless_job", {"hour": 3, "minute": 0})
     monkeypatch.setattr(registry, "JOBS", {"harmless": job})
     monkeypatch.setattr(job_runner, "JOBS", registry.JOBS)
     monkeypatch.setattr(scheduler, "JOBS", registry.JOBS)

@@ -39,13 +39,13 @@ CHUNKS, CHUNK_SIZE = 5, 20
 
 def install_tick_job():
     """Hook: a harmless job every second (also the catch-up's only sweep)."""
-    _install(Job("test_tick", f"{MODULE}:tick", {"second": "*"}, "test: every second"))
+    _install(Job("test_tick", f"{MODULE}:tick", {"second": "*"}))
 
 
 def install_chunked_job():
     """Hook: the notification sweep in chunks (run by the catch-up at start)."""
     _install(Job("test_chunks", f"{MODULE}:chunked_notifications",
-                 {"month": 1, "day": 1, "hour": 3}, "test: notifications in chunks"))
+                 {"month": 1, "day": 1, "hour": 3}))
 
 
 def _install(job):

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from casework.history.models import HistoryEvent
+from casework.jobs import sweeping
 from casework.notifications.models import Notification
 from casework.orders import sweeps
 from casework.orders.models import RectificationOrder
@@ -139,7 +140,7 @@ def test_a_crash_mid_sweep_keeps_the_committed_chunks_and_the_rerun_finishes(
         db, world, users, case, monkeypatch):
     orders = [make_order(db, case, users["inspector"], deadline=DEADLINE, issued_on=ISSUED,
                          number=f"N-{i}") for i in range(5)]
-    monkeypatch.setattr(sweeps, "CHUNK", 2)
+    monkeypatch.setattr(sweeping, "CHUNK", 2)
     real = sweeps.binding.apply_batch
     calls = []
 
@@ -329,7 +330,7 @@ def test_reminders_run_in_chunks_of_a_constant_number_of_statements(
     """Chunk by chunk (here 2 orders each): the statements grow by the same few per chunk
     (read the chunk, the institution users, the existing keys, the e-mail choices, one
     INSERT), however many reminders the chunk's orders are due; each chunk commits."""
-    monkeypatch.setattr(sweeps, "CHUNK", 2)
+    monkeypatch.setattr(sweeping, "CHUNK", 2)
     session = db.session()
     commits, counts = [], []
 

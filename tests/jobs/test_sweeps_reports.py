@@ -282,9 +282,9 @@ def test_supervision_reminders_catch_up_and_stay_unique(db, world):
 
 def test_a_crash_mid_creation_keeps_the_committed_chunks_and_the_rerun_finishes(
         db, world, campaign, cases, monkeypatch):
-    from casework.orders import sweeps as order_sweeps
+    from casework.jobs import sweeping
 
-    monkeypatch.setattr(order_sweeps, "CHUNK", 2)   # the chunk size every sweep pages by
+    monkeypatch.setattr(sweeping, "CHUNK", 2)   # the chunk size every sweep pages by
     real, calls = sweeps.notify, []
 
     def crash_on_second_chunk(notices):
