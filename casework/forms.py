@@ -1,4 +1,6 @@
-"""Forms shared by several modules."""
+"""Forms shared by several modules, and `Posted`: a refused form shown again."""
+
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -20,3 +22,14 @@ class TransitionForm(FlaskForm):
         Optional(), Length(max=20000, message=_l("At most %(max)d characters.")),
     ])
     next = HiddenField()
+
+
+@dataclass
+class Posted:
+    """The form that was sent and refused: which one (its name on the page), what was
+    typed (the request's form data) and what is wrong (field name -> messages).
+    Templates read it through typed() and field_errors() of templates/macros/forms.html."""
+
+    form: str
+    values: dict
+    errors: dict = field(default_factory=dict)

@@ -6,8 +6,6 @@ Each view parses its input, calls one service and renders or redirects; invalid 
 re-renders the page with the messages next to the fields (422), nothing saved.
 """
 
-from dataclasses import dataclass, field
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -15,16 +13,10 @@ from flask_login import current_user, login_required
 from casework import policy
 from casework.complaints import vocabulary as complaint_vocabulary
 from casework.errors import Invalid
+from casework.forms import Posted
 from casework.points import forms, services
 
 bp = Blueprint("points", __name__)
-
-
-@dataclass
-class Posted:
-    form: str
-    values: dict
-    errors: dict = field(default_factory=dict)
 
 
 @bp.context_processor
