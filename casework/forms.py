@@ -5,7 +5,9 @@ from datetime import time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import Field, HiddenField, IntegerField, TextAreaField
+from wtforms.utils import unset_value
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
@@ -30,6 +32,10 @@ class Lenient(Field):
         super().__init__(label, validators, **kwargs)
         self.parse = parse or (lambda value: value)
 
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        # A POST with an empty body has no form data at all: still "not sent".
+        super().process(MultiDict() if formdata is None else formdata, data, extra_filters)
+
     def process_formdata(self, valuelist):
         self.data = self.parse(valuelist[0] if valuelist else None)
 
@@ -39,6 +45,9 @@ class Lenient(Field):
 
 class Values(Field):
     """Every value sent under one name (checkboxes), as a list of text."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(MultiDict() if formdata is None else formdata, data, extra_filters)
 
     def process_formdata(self, valuelist):
         self.data = list(valuelist)

@@ -165,8 +165,9 @@ def index():
                            year=year or services.clock.today().year)
 
 
-def _ledger_page(institution_id, *, posted=None, status=200):
-    year = services.year_arg(request.args.get("year") or request.form.get("year"))
+def _ledger_page(institution_id, *, posted=None, status=200, year=None):
+    """The ledger of the year asked for (`?year=`, else `year`, else this year)."""
+    year = services.year_arg(request.args.get("year") or year)
     book = services.ledger(institution_id, current_user, year=year)
     entries = book.institution_entries + book.staff_entries
     return render_template("points/ledger.html", book=book,
@@ -210,7 +211,8 @@ def reverse(entry_id):
         institution_id = services.entry_institution_id(entry_id, current_user)
         return _ledger_page(institution_id,
                             posted=Posted(f"reverse-{entry_id}", request.form,
-                                          error.details["errors"]), status=422)
+                                          error.details["errors"]), status=422,
+                            year=form.year.data)
     flash(_("Entry reversed."), "success")
     return redirect(url_for("points.ledger", institution_id=reversal.institution_id,
                             year=reversal.year))
