@@ -47,28 +47,32 @@ def create_app(config=None) -> Flask:
     web.init_app(app)
 
     from casework import models  # noqa: F401  (the whole schema, for Alembic)
-    from casework.campaigns.views import bp as campaigns_bp
-    from casework.cases.views import bp as cases_bp
-    from casework.dashboard.views import bp as dashboard_bp
-    from casework.users.views import bp as users_bp
-    from casework.workdays.views import bp as workdays_bp  # also `flask workdays ...`
+    from casework.bulletins import views as bulletins_views
+    from casework.campaigns import views as campaigns_views
+    from casework.cases import views as cases_views
+    from casework.complaints import views as complaints_views
+    from casework.dashboard import views as dashboard_views
+    from casework.disputes import views as disputes_views
+    from casework.evidence import views as evidence_views
+    from casework.inspections import views as inspections_views
+    from casework.institutions import views as institutions_views
+    from casework.jobs import views as jobs_views
+    from casework.notifications import views as notifications_views
+    from casework.orders import views as orders_views
+    from casework.oversight import views as oversight_views
+    from casework.points import views as points_views
+    from casework.queue import views as queue_views
+    from casework.reports import views as reports_views
+    from casework.settings import views as settings_views
+    from casework.users import views as users_views
+    from casework.workdays import views as workdays_views
 
-    for blueprint in (users_bp, dashboard_bp, campaigns_bp, cases_bp, workdays_bp):
-        app.register_blueprint(blueprint)
-    app.register_blueprint(__import__("casework.inspections.views").inspections.views.bp)
-    app.register_blueprint(__import__("casework.orders.views").orders.views.bp)
-    app.register_blueprint(__import__("casework.evidence.views").evidence.views.bp)
-    app.register_blueprint(__import__("casework.jobs.views").jobs.views.bp)
-    app.register_blueprint(__import__("casework.notifications.views").notifications.views.bp)
-    app.register_blueprint(__import__("casework.reports.views").reports.views.bp)
-    app.register_blueprint(__import__("casework.bulletins.views").bulletins.views.bp)
-    app.register_blueprint(__import__("casework.complaints.views").complaints.views.bp)
-    app.register_blueprint(__import__("casework.queue.views").queue.views.bp)
-    app.register_blueprint(__import__("casework.oversight.views").oversight.views.bp)
-    app.register_blueprint(__import__("casework.points.views").points.views.bp)
-    app.register_blueprint(__import__("casework.settings.views").settings.views.bp)
-    app.register_blueprint(__import__("casework.disputes.views").disputes.views.bp)
-    app.register_blueprint(__import__("casework.institutions.views").institutions.views.bp)
+    for views in (users_views, dashboard_views, campaigns_views, cases_views, workdays_views,
+                  inspections_views, orders_views, evidence_views, jobs_views,
+                  notifications_views, reports_views, bulletins_views, complaints_views,
+                  queue_views, oversight_views, points_views, settings_views, disputes_views,
+                  institutions_views):
+        app.register_blueprint(views.bp)
 
     from casework.effects import HANDLERS
     from workflows import binding

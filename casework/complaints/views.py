@@ -7,7 +7,6 @@ re-renders the page with the messages next to the fields (422), nothing saved.
 """
 
 import uuid
-from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,6 +16,7 @@ from casework import labels, parsing, policy, xlsx
 from casework.complaints import forms, services
 from casework.errors import Invalid, NotFound
 from casework.extensions import csrf, limiter
+from casework.forms import Posted
 from workflows import complaint as complaint_workflow
 
 bp = Blueprint("complaints", __name__)
@@ -27,13 +27,6 @@ def _vocabulary():
     return {"channels": labels.COMPLAINT_CHANNELS, "categories": labels.COMPLAINT_CATEGORIES,
             "outcomes": labels.COMPLAINT_OUTCOMES, "departments": labels.TRANSFER_DEPARTMENTS,
             "format_code": services.format_code}
-
-
-@dataclass
-class Posted:
-    form: str
-    values: dict
-    errors: dict = field(default_factory=dict)
 
 
 _int_arg = parsing.int_arg

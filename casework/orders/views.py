@@ -7,7 +7,6 @@ typed kept and nothing saved; every other domain error is errors.py's page.
 """
 
 import uuid
-from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,6 +15,7 @@ from flask_login import current_user, login_required
 from casework import labels, parsing, policy
 from casework.cases.services import get_case
 from casework.errors import Invalid
+from casework.forms import Posted
 from casework.orders import forms, services
 from workflows import extension as extension_workflow
 from workflows import order as order_workflow
@@ -30,15 +30,6 @@ def _new_key() -> str:
 
 
 _int_arg = parsing.int_arg
-
-
-@dataclass
-class Posted:
-    """The form that was sent and refused: which one, what was typed, what is wrong."""
-
-    form: str
-    values: dict
-    errors: dict = field(default_factory=dict)
 
 
 # --- list -------------------------------------------------------------------------

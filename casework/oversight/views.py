@@ -3,7 +3,6 @@ oversight page, scheduling an interview, the interview page (record as held, can
 Each view parses its input, calls one service and renders or redirects; a refused form
 comes back with its messages and what was typed (422)."""
 
-from datetime import time
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,21 +10,13 @@ from flask_login import current_user, login_required
 
 from casework import parsing, policy
 from casework.errors import Invalid
-from casework.oversight import services
+from casework.oversight import forms, services
 from casework.oversight.models import ACCOUNTABILITY_MEASURES
 
 bp = Blueprint("oversight", __name__, url_prefix="/oversight")
 
 
 _int = parsing.whole
-_date = parsing.day
-
-
-def _time(value):
-    try:
-        return time.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
 
 
 # --- the institution's page ---------------------------------------------------------------
@@ -51,16 +42,16 @@ def institution(institution_id):
 @bp.post("/institutions/<int:institution_id>/accountability")
 @login_required
 def record_accountability(institution_id):
-    f = request.form
+    form = forms.AccountabilityForm()
     try:
         services.record_accountability(
-            actor=current_user, institution_id=institution_id, measure=f.get("measure"),
-            decided_on=_date(f.get("decided_on")), document_number=f.get("document_number"),
-            reason=f.get("reason"), staff_id=_int(f.get("staff_id")),
-            queue_key=f.get("queue_key"))
+            actor=current_user, institution_id=institution_id, measure=form.measure.data,
+            decided_on=form.decided_on.data, document_number=form.document_number.data,
+            reason=form.reason.data, staff_id=form.staff_id.data,
+            queue_key=form.queue_key.data)
     except Invalid as error:
-        return _institution_page(institution_id, "accountability", error.details["errors"], f,
-                                 422)
+        return _institution_page(institution_id, "accountability", error.details["errors"],
+                                 request.form, 422)
     flash(_("Accountability recorded."), "success")
     return redirect(url_for("oversight.institution", institution_id=institution_id))
 
@@ -68,13 +59,14 @@ def record_accountability(institution_id):
 @bp.post("/institutions/<int:institution_id>/veto")
 @login_required
 def set_veto(institution_id):
-    f = request.form
+    form = forms.VetoForm()
     try:
         services.set_veto(actor=current_user, institution_id=institution_id,
-                          year=_int(f.get("year")), reason=f.get("reason"),
-                          decided_on=_date(f.get("decided_on")))
+                          year=form.year.data, reason=form.reason.data,
+                          decided_on=form.decided_on.data)
     except Invalid as error:
-        return _institution_page(institution_id, "veto", error.details["errors"], f, 422)
+        return _institution_page(institution_id, "veto", error.details["errors"], request.form,
+                                 422)
     flash(_("One-vote veto set."), "success")
     return redirect(url_for("oversight.institution", institution_id=institution_id))
 
@@ -82,13 +74,12 @@ def set_veto(institution_id):
 @bp.post("/vetoes/<int:flag_id>/revoke")
 @login_required
 def revoke_veto(flag_id):
-    f = request.form
-    institution_id = _int(f.get("institution_id"))
+    form = forms.RevokeVetoForm()
     try:
-        flag = services.revoke_veto(flag_id, actor=current_user, reason=f.get("reason"))
+        flag = services.revoke_veto(flag_id, actor=current_user, reason=form.reason.data)
     except Invalid as error:
-        return _institution_page(institution_id, f"revoke-{flag_id}", error.details["errors"],
-                                 f, 422)
+        return _institution_page(form.institution_id.data, f"revoke-{flag_id}",
+                                 error.details["errors"], request.form, 422)
     flash(_("One-vote veto revoked."), "success")
     return redirect(url_for("oversight.institution", institution_id=flag.institution_id))
 
@@ -115,16 +106,16 @@ def new_interview():
 @bp.post("/interviews/new")
 @login_required
 def schedule_interview():
-    f = request.form
+    form = forms.InterviewForm()
     try:
         interview = services.schedule_interview(
-            actor=current_user, institution_id=_int(f.get("institution_id")),
-            reason=f.get("reason"),
-            scheduled_for=services.interview_time(_date(f.get("day")), _time(f.get("time"))),
-            location=f.get("location"), queue_key=f.get("queue_key"),
-            case_id=_int(f.get("case_id")), campaign_id=_int(f.get("campaign_id")))
+            actor=current_user, institution_id=form.institution_id.data,
+            reason=form.reason.data,
+            scheduled_for=services.interview_time(form.day.data, form.time.data),
+            location=form.location.data, queue_key=form.queue_key.data,
+            case_id=form.case_id.data, campaign_id=form.campaign_id.data)
     except Invalid as error:
-        return _new_page(error.details["errors"], f, 422)
+        return _new_page(error.details["errors"], request.form, 422)
     flash(_("Interview scheduled."), "success")
     return redirect(url_for("oversight.interview", interview_id=interview.id))
 
@@ -150,15 +141,16 @@ def interview(interview_id):
 @bp.post("/interviews/<int:interview_id>/hold")
 @login_required
 def hold_interview(interview_id):
-    f = request.form
+    form = forms.HoldForm()
     try:
         services.hold_interview(
-            interview_id, actor=current_user, version=_int(f.get("version")),
-            held_on=_date(f.get("held_on")), attendees=f.get("attendees"),
-            minutes=f.get("minutes"), follow_up=f.get("follow_up") == "1",
-            requirements=f.get("requirements"), working_days=_int(f.get("working_days")))
+            interview_id, actor=current_user, version=form.version.data,
+            held_on=form.held_on.data, attendees=form.attendees.data,
+            minutes=form.minutes.data, follow_up=form.follow_up.data,
+            requirements=form.requirements.data, working_days=form.working_days.data)
     except Invalid as error:
-        return _interview_page(interview_id, "hold", error.details["errors"], f, 422)
+        return _interview_page(interview_id, "hold", error.details["errors"], request.form,
+                               422)
     flash(_("Interview recorded as held."), "success")
     return redirect(url_for("oversight.interview", interview_id=interview_id))
 
@@ -166,11 +158,12 @@ def hold_interview(interview_id):
 @bp.post("/interviews/<int:interview_id>/cancel")
 @login_required
 def cancel_interview(interview_id):
-    f = request.form
+    form = forms.CancelForm()
     try:
         services.cancel_interview(interview_id, actor=current_user,
-                                  version=_int(f.get("version")), reason=f.get("reason"))
+                                  version=form.version.data, reason=form.reason.data)
     except Invalid as error:
-        return _interview_page(interview_id, "cancel", error.details["errors"], f, 422)
+        return _interview_page(interview_id, "cancel", error.details["errors"], request.form,
+                               422)
     flash(_("Interview cancelled."), "success")
     return redirect(url_for("oversight.interview", interview_id=interview_id))

@@ -1,7 +1,7 @@
 """Forms of the points pages: they parse input; the services validate it."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 
@@ -23,6 +23,7 @@ class AwardForm(FlaskForm):
 
 class ReverseForm(FlaskForm):
     reason = TextAreaField()
+    year = HiddenField()  # the ledger year shown, to show it again on a refusal
 
 
 class RuleActiveForm(FlaskForm):

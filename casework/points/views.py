@@ -5,25 +5,17 @@ Each view parses its input, calls one service and renders or redirects; invalid 
 re-renders the page with the messages next to the fields (422), nothing saved.
 """
 
-from dataclasses import dataclass, field
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casework import labels, policy
 from casework.errors import Invalid
+from casework.forms import Posted
 from casework.institutions.services import get_institution
 from casework.points import forms, services
 
 bp = Blueprint("points", __name__)
-
-
-@dataclass
-class Posted:
-    form: str
-    values: dict
-    errors: dict = field(default_factory=dict)
 
 
 @bp.context_processor
@@ -116,8 +108,9 @@ def index():
                            year=year or services.clock.today().year)
 
 
-def _ledger_page(institution_id, *, posted=None, status=200):
-    year = services.year_arg(request.args.get("year") or request.form.get("year"))
+def _ledger_page(institution_id, *, posted=None, status=200, year=None):
+    """The ledger of the year asked for (`?year=`, else `year`, else this year)."""
+    year = services.year_arg(request.args.get("year") or year)
     book = services.ledger(institution_id, current_user, year=year)
     entries = book.institution_entries + book.staff_entries
     return render_template("points/ledger.html", book=book,
@@ -161,7 +154,8 @@ def reverse(entry_id):
         institution_id = services.entry_institution_id(entry_id, current_user)
         return _ledger_page(institution_id,
                             posted=Posted(f"reverse-{entry_id}", request.form,
-                                          error.details["errors"]), status=422)
+                                          error.details["errors"]), status=422,
+                            year=form.year.data)
     flash(_("Entry reversed."), "success")
     return redirect(url_for("points.ledger", institution_id=reversal.institution_id,
                             year=reversal.year))

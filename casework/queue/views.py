@@ -9,14 +9,13 @@ from flask_login import current_user, login_required
 
 from casework import labels, parsing, policy
 from casework.errors import Invalid
-from casework.queue import services
+from casework.queue import forms, services
 from casework.queue.models import QUEUE_KINDS
 
 bp = Blueprint("queue", __name__, url_prefix="/queue")
 
 
 _int = parsing.whole
-_date = parsing.day
 
 
 def _filters() -> services.QueueFilters:
@@ -45,18 +44,14 @@ def index():
 @bp.post("/assign")
 @login_required
 def assign():
-    keys = request.form.getlist("item")
-    expected = {k: _int(request.form.get(f"seen:{k}")) for k in keys
-                if f"seen:{k}" in request.form}
-    action = request.form.get("action", "")
+    form = forms.AssignForm()
     try:
-        n = services.assign_items(keys, actor=current_user, action=action,
-                                  assignee_id=_int(request.form.get("assignee")),
-                                  expected=expected)
+        n = services.assign_items(form.item.data, actor=current_user, action=form.action.data,
+                                  assignee_id=form.assignee.data, expected=form.expected())
     except Invalid as error:
         return _index_page(error.details["errors"], 422)
     flash(_("%(n)d item(s) updated.", n=n), "success")
-    back = request.form.get("next") or ""
+    back = form.next.data
     return redirect(back if back.startswith("/queue/") else url_for("queue.index"))
 
 
@@ -76,9 +71,10 @@ def item(key):
 @bp.post("/item/<path:key>/escalate")
 @login_required
 def escalate(key):
+    form = forms.ItemActionForm()
     try:
-        services.escalate_item(key, actor=current_user, version=_int(request.form.get("version")),
-                               comment=request.form.get("comment"))
+        services.escalate_item(key, actor=current_user, version=form.version.data,
+                               comment=form.comment.data)
     except Invalid as error:
         return _item_page(key, error.details["errors"], request.form, 422)
     flash(_("Order escalated."), "success")
@@ -88,10 +84,10 @@ def escalate(key):
 @bp.post("/item/<path:key>/tackling")
 @login_required
 def tackling(key):
+    form = forms.ItemActionForm()
     try:
-        services.designate_tackling_item(key, actor=current_user,
-                                         version=_int(request.form.get("version")),
-                                         comment=request.form.get("comment"))
+        services.designate_tackling_item(key, actor=current_user, version=form.version.data,
+                                         comment=form.comment.data)
     except Invalid as error:
         return _item_page(key, error.details["errors"], request.form, 422)
     flash(_("Case designated for tackling."), "success")
@@ -101,12 +97,12 @@ def tackling(key):
 @bp.post("/item/<path:key>/extension")
 @login_required
 def extension(key):
-    approve = request.form.get("decision") == "approve"
+    form = forms.ExtensionDecisionForm()
+    approve = form.approve
     try:
         services.decide_extension_item(
-            key, actor=current_user, approve=approve, version=_int(request.form.get("version")),
-            comment=request.form.get("comment"),
-            new_deadline=_date(request.form.get("new_deadline")))
+            key, actor=current_user, approve=approve, version=form.version.data,
+            comment=form.comment.data, new_deadline=form.new_deadline.data)
     except Invalid as error:
         return _item_page(key, error.details["errors"], request.form, 422)
     flash(_("Extension approved.") if approve else _("Extension declined."), "success")

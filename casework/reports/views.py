@@ -7,7 +7,6 @@ nothing saved; every other domain error is errors.py's page.
 """
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -16,6 +15,7 @@ from flask_login import current_user, login_required
 
 from casework import labels, parsing, policy
 from casework.errors import Invalid
+from casework.forms import Posted
 from casework.reports import forms, services
 from workflows import report as report_workflow
 
@@ -41,15 +41,6 @@ def _date_arg(name):
         return date.fromisoformat(request.args.get(name, "").strip())
     except ValueError:
         return None
-
-
-@dataclass
-class Posted:
-    """The form that was sent and refused: which one, what was typed, what is wrong."""
-
-    form: str
-    values: dict
-    errors: dict = field(default_factory=dict)
 
 
 # --- list -------------------------------------------------------------------------

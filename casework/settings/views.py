@@ -3,11 +3,10 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from casework import policy
 from casework.errors import Invalid
-from casework.settings import services
+from casework.settings import forms, services
 
 bp = Blueprint("settings", __name__)
 
@@ -16,10 +15,10 @@ bp = Blueprint("settings", __name__)
 @login_required
 def edit():
     policy.check("settings_update", current_user)
-    form = FlaskForm()
+    form = forms.SettingsForm()
     values, errors, status = services.current(), {}, 200
     if request.method == "POST":
-        submitted = {key: request.form.get(key, "") for key in services.DEFINITIONS}
+        submitted = form.submitted()
         try:
             if not form.validate_on_submit():
                 raise Invalid(form.errors)

@@ -1,20 +1,17 @@
-"""Admin pages of the working-day calendar, and `flask workdays seed | show YEAR`."""
+"""Admin pages of the working-day calendar (its commands: casework/workdays/cli.py)."""
 
-import click
 from babel.dates import get_day_names, get_month_names
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import clock, policy
-from casework.errors import DomainError, Invalid
+from casework import clock
+from casework.errors import Invalid
 from casework.workdays import services
 from casework.workdays.forms import YearForm
 
-# cli_group: the blueprint's commands become `flask workdays ...` when it is registered.
-bp = Blueprint("workdays", __name__, url_prefix="/admin/calendar", cli_group="workdays")
-workdays_cli = bp.cli
+bp = Blueprint("workdays", __name__, url_prefix="/admin/calendar")
 
 
 def _calendar_words():
@@ -65,36 +62,3 @@ def detail(year):
     status = 422 if request.method == "POST" else 200
     return render_template("workdays/detail.html", view=view, form=form,
                            **_calendar_words()), status
-
-
-# --- command line ---------------------------------------------------------------
-
-@workdays_cli.command("seed")
-def seed_command():
-    """Load the years chinesecalendar covers (2004–2026) as confirmed; idempotent."""
-    from casework.workdays.seed import seed_from_package
-
-    for line in seed_from_package(notify=True):
-        click.echo(line)
-
-
-@workdays_cli.command("show")
-@click.argument("year", type=int)
-def show_command(year):
-    """Print a year's arrangement in the admin page's line format."""
-    try:
-        view = services.year_view(year, policy.SYSTEM)
-    except DomainError as error:
-        raise click.ClickException(error.message) from None
-    if view.row is None:
-        click.echo(f"{year}: not entered; deadlines in it are provisional (weekends only).")
-        return
-    state = "confirmed" if view.confirmed else "NOT confirmed"
-    click.echo(f"{year}: {state}, source {view.row.source}"
-               + (f", {view.row.note}" if view.row.note else ""))
-    click.echo("Public holidays:")
-    for line in view.holiday_lines:
-        click.echo(f"  {line}")
-    click.echo("Adjusted working days (调休上班):")
-    for line in view.workday_lines or ["(none)"]:
-        click.echo(f"  {line}")
