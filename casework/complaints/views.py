@@ -17,6 +17,7 @@ from casework import labels, parsing, policy, xlsx
 from casework.complaints import forms, services, vocabulary
 from casework.errors import Invalid, NotFound
 from casework.extensions import csrf, limiter
+from casework.institutions import services as institutions
 from workflows import complaint as complaint_workflow
 
 bp = Blueprint("complaints", __name__)
@@ -87,12 +88,15 @@ def export():
                          [xlsx.Sheet(_("Complaints and tip-offs"), header, data)])
 
 
-def _new_page(form, errors=None, status=200):
+def _new_page(form, errors=None, status=200, picked=None):
     if request.method == "GET":
         form.request_key.data = str(uuid.uuid4())
         form.channel.data = "hotline"
+    if picked is None:
+        picked = institutions.pick_institution(current_user, form.institution_id.data,
+                                               request.form.get("institution"))
     return render_template("complaints/new.html", form=form, errors=errors or {},
-                           institutions=services.assignable_institutions(current_user)), status
+                           picked=picked), status
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
@@ -105,15 +109,20 @@ def new():
         return _new_page(form)
     if not form.validate_on_submit():
         return _new_page(form, form.errors, 422)
+    # The institution: chosen from the suggestions, or typed (a code or a name).
+    picked = institutions.pick_institution(current_user, form.institution_id.data,
+                                           request.form.get("institution"))
+    if picked.error:
+        return _new_page(form, {"institution_id": [picked.error]}, 422, picked)
     try:
         complaint = services.register_complaint(
             actor=current_user, channel=form.channel.data, category=form.category.data,
-            description=form.description.data, institution_id=form.institution_id.data,
+            description=form.description.data, institution_id=picked.id,
             staff_named=form.staff_named.data, received_on=form.received_on.data,
             anonymous=form.anonymous.data, name=form.name.data, phone=form.phone.data,
             id_number=form.id_number.data, request_key=form.request_key.data or None)
     except Invalid as error:
-        return _new_page(form, error.details["errors"], 422)
+        return _new_page(form, error.details["errors"], 422, picked)
     flash(_("Complaint registered."), "success")
     return redirect(url_for("complaints.detail", complaint_id=complaint.id))
 

@@ -7,15 +7,17 @@ re-renders the page with the messages next to the fields (422), nothing saved an
 nothing typed lost.
 """
 
+import dataclasses
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import clock, policy, xlsx
+from casework import clock, parsing, policy, xlsx
 from casework.disputes import forms, services, vocabulary
 from casework.errors import Invalid
+from casework.institutions import services as institutions
 
 bp = Blueprint("disputes", __name__, url_prefix="/disputes")
 
@@ -38,28 +40,46 @@ def _page_arg():
 
 # --- the list -----------------------------------------------------------------------------
 
+def _filters():
+    """(filters, errors, picker): the institution filter is a picker (an id chosen from
+    the suggestions, or typed text) for the users of a jurisdiction; the picker is None
+    for the others (an institution user sees only its own disputes)."""
+    picked = None
+    if getattr(current_user, "role", None) in policy.REGION_ROLES:
+        picked = institutions.pick_institution(
+            current_user, parsing.whole(request.args.get("institution")),
+            request.args.get("institution_text"))
+    try:
+        filters = services.DisputeFilters.parse(request.args)
+    except Invalid as error:
+        return services.DisputeFilters(), error.details["errors"], picked
+    if picked is not None and picked.error:
+        return filters, {"institution": [picked.error]}, picked
+    if picked is not None and picked.id != filters.institution_id:
+        filters = dataclasses.replace(filters, institution_id=picked.id)
+    return filters, {}, picked
+
+
 @bp.get("/")
 @login_required
 def index():
     policy.check("dispute_list", current_user)
-    errors, status = {}, 200
-    try:
-        filters = services.DisputeFilters.parse(request.args)
-    except Invalid as error:
-        errors, status = error.details["errors"], 422
-        filters = services.DisputeFilters()
+    filters, errors, picked = _filters()
     page = services.list_disputes(current_user, filters, page=_page_arg()) if not errors \
         else None
+    export_args = {**request.args.to_dict(), "institution": filters.institution_id or ""}
     return render_template(
         "disputes/index.html", page=page, filters=filters, errors=errors, args=request.args,
-        institutions=services.filter_institutions(current_user),
-        can_register=services.may_register(current_user)), status
+        picked=picked, export_args=export_args,
+        can_register=services.may_register(current_user)), 422 if errors else 200
 
 
 @bp.get("/export.xlsx")
 @login_required
 def export():
-    filters = services.DisputeFilters.parse(request.args)
+    filters, errors, _picked = _filters()
+    if errors:
+        raise Invalid(errors)
     rows = services.export_disputes(current_user, filters)
     header = [_("No."), _("Institution code"), _("Institution"), _("Date occurred"),
               _("Department"), _("Dispute type"), _("Resolution route"), _("Amount (yuan)"),
