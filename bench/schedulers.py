@@ -240,20 +240,30 @@ def run(db: str, out=print) -> dict:
             return watch.execute("SELECT count(*) FROM notification WHERE id > %s",
                                  (notes_mark,)).fetchone()[0]
 
+        def caught_up():
+            finished = watch.execute(
+                "SELECT count(DISTINCT job) FROM job_run WHERE outcome = 'ok' "
+                "AND pid = ANY(%s) AND id > %s", ([p.pid for p in pair], runs_mark))
+            return finished.fetchone()[0] >= len(done)
+
+        done = set(SWEEP_ORDER)
+        runs_mark = watch.execute("SELECT coalesce(max(id), 0) FROM job_run").fetchone()[0]
         gate.close()  # let go: one of the two takes it at its next poll
-        _wait(lambda: committed() > 0, "the leader's first committed notifications", *pair)
+        # The first due work committed (or, with none due at this scale, the catch-up over).
+        _wait(lambda: committed() > 0 or caught_up(),
+              "the leader's first committed notifications", *pair)
         found = leaders()
         leader = found[0]
         standby = next(p for p in pair if p is not leader)
         running = watch.execute(
-            "SELECT job FROM job_run WHERE pid = %s AND outcome = 'running'",
-            (leader.pid,)).fetchone()
+            "SELECT job FROM job_run WHERE pid = %s AND outcome = 'running' AND id > %s",
+            (leader.pid, runs_mark)).fetchone()
         leader.send_signal(signal.SIGKILL)
         killed_at = datetime.now(UTC)
         leader.wait(WAIT)
         at_kill = committed()
-        pids_before = {r[0] for r in watch.execute("SELECT DISTINCT pid FROM job_run")}
-        done = set(SWEEP_ORDER)
+        pids_before = {r[0] for r in watch.execute(
+            "SELECT DISTINCT pid FROM job_run WHERE id > %s", (runs_mark,))}
         _wait(lambda: {r[0] for r in watch.execute(
             "SELECT job FROM job_run WHERE pid = %s AND outcome = 'ok'", (standby.pid,))}
             >= done, "the standby to finish the catch-up", standby)
@@ -283,7 +293,7 @@ def run(db: str, out=print) -> dict:
             "workers": WORKERS, "lease_s": LEASE_SECONDS, "catch_up_at": at.isoformat(),
             "one_leader": len(found) == 1 and pids_before == {leader.pid}
             and "standby: waiting" in log_of(standby),
-            "killed_during": running[0] if running else "between sweeps",
+            "killed_during": running[0] if running else "between sweeps or after them",
             "notifications_at_kill": at_kill,
             "handover_s": round(handover, 2),
             "first_run_after_kill_s": round((first_run - killed_at).total_seconds(), 2),
