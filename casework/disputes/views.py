@@ -94,15 +94,30 @@ def export():
 
 # --- registering --------------------------------------------------------------------------
 
-def _new_page(form, errors=None, status=200):
+def _picks_institution() -> bool:
+    """The users of a jurisdiction search the institution (a picker); an institution
+    user's form offers its own, already chosen."""
+    return getattr(current_user, "role", None) in policy.REGION_ROLES
+
+
+def _picked(form):
+    return institutions.pick_institution(current_user, parsing.whole(form.institution_id.data),
+                                         request.form.get("institution"))
+
+
+def _new_page(form, errors=None, status=200, picked=None):
     if request.method == "GET":
         form.request_key.data = str(uuid.uuid4())
         form.status.data = "open"
-    institutions = services.registrable_institutions(current_user)
-    if request.method == "GET" and len(institutions) == 1:
-        form.institution_id.data = str(institutions[0].id)
+    own = []
+    if _picks_institution():
+        picked = picked or _picked(form)
+    else:
+        own = services.registrable_institutions(current_user)
+        if request.method == "GET" and len(own) == 1:
+            form.institution_id.data = str(own[0].id)
     return render_template("disputes/new.html", form=form, errors=errors or {},
-                           institutions=institutions), status
+                           institutions=own, picked=picked), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -114,16 +129,22 @@ def new():
         return _new_page(form)
     if not form.validate_on_submit():
         return _new_page(form, form.errors, 422)
+    picked, institution_id = None, _int(form.institution_id.data)
+    if _picks_institution():
+        picked = _picked(form)
+        if picked.error:
+            return _new_page(form, {"institution_id": [picked.error]}, 422, picked)
+        institution_id = picked.id
     try:
         dispute = services.register_dispute(
-            actor=current_user, institution_id=_int(form.institution_id.data),
+            actor=current_user, institution_id=institution_id,
             occurred_on=form.occurred_on.data, department=form.department.data,
             type=form.type.data or None, route=form.route.data or None,
             amount=form.amount.data, status=form.status.data or "open",
             resolved_on=form.resolved_on.data, summary=form.summary.data,
             request_key=form.request_key.data or None)
     except Invalid as error:
-        return _new_page(form, error.details["errors"], 422)
+        return _new_page(form, error.details["errors"], 422, picked)
     flash(_("Medical dispute registered."), "success")
     return redirect(url_for("disputes.detail", dispute_id=dispute.id))
 

@@ -1,5 +1,5 @@
-"""The institution pickers of the complaint registration form, the disputes filter and the
-escalation-queue filter: no page lists every institution (the same statements and none
+"""The institution pickers of the complaint and dispute registration forms, the disputes
+filter and the escalation-queue filter: no page lists every institution (the same statements and none
 of their names, 10 institutions or 200), the suggestions fill the id, and without the
 script a typed code or name is read on the server; an id out of reach is still refused
 by the service."""
@@ -16,7 +16,7 @@ from casework.institutions.models import Institution
 from tests.conftest import csrf_token
 
 PAGES = [("/complaints/new", "coordinator"), ("/disputes/", "coordinator"),
-         ("/queue/", "coordinator")]
+         ("/disputes/new", "coordinator"), ("/queue/", "coordinator")]
 
 
 def add_institutions(db, world, n, start=0):
@@ -171,3 +171,32 @@ def test_the_queue_filter_reads_the_picker(client, login, db, world, users):
     several = client.get("/queue/?institution_text=人民医院")
     assert several.status_code == 422
     assert "<code>H1</code>" in several.get_data(as_text=True)
+
+
+DISPUTE = {"occurred_on": "2024-06-01", "type": "surgery", "route": "mediation",
+           "department": "骨科", "status": "open", "summary": "患者术后出现并发症。"}
+
+
+def _register_dispute(client, **fields):
+    token = csrf_token(client, "/disputes/new")
+    return client.post("/disputes/new", data={"csrf_token": token, **DISPUTE, **fields})
+
+
+def test_registering_a_dispute_with_the_picker(client, login, db, world, users):
+    login.as_("coordinator")
+    assert _register_dispute(client, institution="c1").status_code == 302  # typed code
+    assert _register_dispute(client, institution_id=world.hospital.id,
+                             institution="中卫市人民医院").status_code == 302  # chosen
+    several = _register_dispute(client, institution="人民医院")
+    assert several.status_code == 422
+    assert "<code>H2</code>" in several.get_data(as_text=True)
+    db.session.expire_all()
+    assert [d.institution_id for d in db.session.scalars(
+        sa.select(MedicalDispute).order_by(MedicalDispute.id))] == [
+        world.clinic.id, world.hospital.id]
+    # An institution user still gets its own institution, already chosen, and no picker.
+    login.logout()
+    login.as_("institution")
+    form = client.get("/disputes/new").get_data(as_text=True)
+    assert "data-institution-search" not in form
+    assert f'<option value="{world.hospital.id}" selected>' in form
