@@ -132,17 +132,30 @@ def _detail_page(complaint_id, *, posted=None, revealed=None, status=200, requir
     if require:
         policy.check(require, current_user, complaint)
     actions = services.available_triggers(complaint, current_user)
+    link = services.link_choices(complaint, current_user)
     return render_template(
-        "complaints/detail.html", complaint=complaint,
+        "complaints/detail.html", complaint=complaint, link=link,
+        link_institution=_link_institution(complaint, posted) if link else None,
         history=services.complaint_history(complaint), actions=actions,
         handlers=services.handler_choices(complaint) if "assign" in actions else [],
         masked=services.masked_complainant(complaint), revealed=revealed,
         overdue=services.is_overdue(complaint),
-        link=services.link_choices(complaint, current_user),
         can_reveal=policy.allows("complaint_personal_data_view", current_user, complaint),
         accesses=services.personal_data_accesses(complaint, current_user),
         posted=posted,
     ), status
+
+
+def _link_institution(complaint, posted):
+    """The link form's institution picker: what was sent, else the linked institution."""
+    if posted is not None and posted.form == "link":
+        return institutions.pick_institution(
+            current_user, parsing.whole(posted.values.get("institution_id")),
+            posted.values.get("institution"))
+    if complaint.institution is None:
+        return institutions.Picked()
+    return institutions.Picked(complaint.institution_id,
+                               labels.localized(complaint.institution, "name"))
 
 
 @bp.get("/complaints/<int:complaint_id>")
@@ -181,9 +194,15 @@ def link(complaint_id):
     if not form.validate_on_submit():
         return _detail_page(complaint_id, posted=Posted("link", request.form, form.errors),
                             status=422, require="complaint_link")
+    # The institution: chosen from the suggestions, or typed (a code or a name).
+    picked = institutions.pick_institution(current_user, form.institution_id.data,
+                                           request.form.get("institution"))
+    if picked.error:
+        return _detail_page(complaint_id, status=422, require="complaint_link", posted=Posted(
+            "link", request.form, {"institution_id": [picked.error]}))
     try:
         services.link_complaint(complaint_id, services.LinkInput(
-            institution_id=form.institution_id.data, case_id=form.case_id.data,
+            institution_id=picked.id, case_id=form.case_id.data,
             finding_id=form.finding_id.data, staff_id=form.staff_id.data,
             new_staff_name=form.new_staff_name.data,
             new_staff_department=form.new_staff_department.data,

@@ -69,16 +69,19 @@ def pick_institution(actor, institution_id: int | None, text: str | None) -> Pic
     """Read a picker: the hidden `institution_id` the suggestions (static/js/lists.js)
     filled, and the text typed into the field.
 
-    The id counts while the text is still that institution's name or code (a changed
-    text, typed without the script, is read again). An id the actor may not see is
+    The id counts while the text is still that institution's name or code, or when no
+    text was sent at all (a link, a client posting only the id); a changed text, typed
+    without the script, is read again, and a text sent empty means none. An id the actor
+    may not see is
     passed on as it is: the service that receives it refuses it, as it always has. Text
     without an id (no script) picks the one institution the actor may see whose code or
     name it is, else the only one whose name contains it; otherwise `error` says so and
     `matches` lists at most SEARCH_LIMIT of them by code."""
     from casework.labels import localized
 
+    emptied = text is not None and not text.strip()
     text = " ".join((text or "").split())[:200]
-    if institution_id:
+    if institution_id and not emptied:
         chosen = visible_institution(actor, institution_id)
         if chosen is None:
             return Picked(institution_id, text)

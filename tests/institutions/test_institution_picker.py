@@ -41,8 +41,10 @@ def test_pick_reads_the_chosen_id_or_the_typed_code_or_name(db, world, users):
     assert pick(coordinator, None, " c1 ").id == world.clinic.id
     assert pick(coordinator, None, "中宁县人民医院").id == world.far_hospital.id
     assert pick(coordinator, None, "滨河").id == world.clinic.id
-    # The text was changed after choosing (no script to clear the id): the text counts.
+    # The text was changed after choosing (no script to clear the id): the text counts;
+    # emptied, it means none.
     assert pick(coordinator, world.clinic.id, "H1").id == world.hospital.id
+    assert pick(coordinator, world.clinic.id, " ") == services.Picked()
     # Several match: none is picked, they are listed; none matches: said so.
     several = pick(coordinator, None, "人民医院")
     assert several.id is None and several.error and several.text == "人民医院"
@@ -57,7 +59,7 @@ def test_pick_finds_only_institutions_in_reach(db, world, users):
     outside = services.pick_institution(district, None, "H1")
     assert outside.id is None and outside.error and not outside.matches
     # An id out of reach is not looked up (no name shown) and goes to the service as is.
-    tampered = services.pick_institution(district, world.hospital.id, "")
+    tampered = services.pick_institution(district, world.hospital.id, None)
     assert (tampered.id, tampered.text) == (world.hospital.id, "")
 
 
@@ -200,3 +202,41 @@ def test_registering_a_dispute_with_the_picker(client, login, db, world, users):
     form = client.get("/disputes/new").get_data(as_text=True)
     assert "data-institution-search" not in form
     assert f'<option value="{world.hospital.id}" selected>' in form
+
+
+def test_the_complaint_link_form_uses_the_picker(client, login, db, world, users,
+                                                 count_queries):
+    complaint = Complaint(tracking_code="PICKER000001", channel="hotline", category="other",
+                          description="x", received_on=date(2026, 1, 1),
+                          deadline=date(2026, 2, 1))
+    db.session.add(complaint)
+    db.session.commit()
+    path = f"/complaints/{complaint.id}"
+    login.as_("coordinator")
+    add_institutions(db, world, 10)
+    client.get(path)
+    with count_queries() as small:
+        client.get(path)
+    add_institutions(db, world, 190, start=10)
+    with count_queries() as large:
+        html = client.get(path).get_data(as_text=True)
+    assert len(small) == len(large) and "批量第" not in html
+    assert 'data-testid="link-institution"' in html
+
+    def link(**fields):
+        return client.post(f"{path}/link", data={
+            "csrf_token": csrf_token(client, path),
+            "version": db.session.get(Complaint, complaint.id).version, **fields})
+
+    several = link(institution="人民医院")
+    assert several.status_code == 422 and "<code>H1</code>" in several.get_data(as_text=True)
+    assert link(institution="c1").status_code == 302  # typed without the script
+    db.session.expire_all()
+    assert db.session.get(Complaint, complaint.id).institution_id == world.clinic.id
+    html = client.get(path).get_data(as_text=True)
+    assert f'name="institution_id" value="{world.clinic.id}"' in html
+    assert 'value="滨河诊所"' in html
+    # The text emptied (no script to clear the id): unlinked.
+    assert link(institution_id=world.clinic.id, institution="").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Complaint, complaint.id).institution_id is None
