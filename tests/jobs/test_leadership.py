@@ -2,7 +2,8 @@
 
 The lease (SQLite, and the fallback everywhere) runs on both databases; the advisory
 lock only on PostgreSQL. Nothing here waits for a lease to run out: the tests move the
-expiry in the row, or close the lock's session, and poll (bounded) for the takeover.
+expiry in the row or the leadership's clock, or close the lock's session, and poll
+(bounded) for the takeover.
 """
 
 import logging
