@@ -141,9 +141,15 @@ class ProductionConfig(Config):
                 "SECRET_KEY must be set in the environment in production "
                 "(CASEWORK_ENV=production)."
             )
-        if not cls.PERSONAL_DATA_KEY:
-            import logging
+        import logging
 
+        if cls.RATELIMIT_STORAGE_URI.startswith("memory://"):
+            logging.getLogger("casework.config").warning(
+                "RATELIMIT_STORAGE_URI is memory://: every web worker counts login and "
+                "form attempts on its own, so the limits multiply by the number of "
+                "workers. Set it to the shared Redis, e.g. redis://127.0.0.1:6379/0."
+            )
+        if not cls.PERSONAL_DATA_KEY:
             logging.getLogger("casework.config").warning(
                 "PERSONAL_DATA_KEY is not set: complainants' personal data is encrypted "
                 "with a key derived from SECRET_KEY, so changing SECRET_KEY makes it "

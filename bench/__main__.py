@@ -3,7 +3,8 @@
     scripts/bench                     # scale 0.01 into casework_bench, then measure
     scripts/bench --scale 1.0         # province scale (about 10 minutes to generate)
     scripts/bench --skip-generate     # measure the database as it is
-    scripts/bench --only generate     # or: pages, jobs, load
+    scripts/bench --only generate     # or: check, pages, jobs, schedulers, load
+    scripts/bench --skip-generate --schedulers   # add the scheduler handover to a run
 """
 
 import argparse
@@ -29,15 +30,21 @@ def main(argv=None) -> int:
                         help="where the figures go as JSON")
     parser.add_argument("--skip-generate", action="store_true",
                         help="measure the existing database")
-    parser.add_argument("--only", choices=("generate", "check", "pages", "jobs", "load"),
+    parser.add_argument("--only",
+                        choices=("generate", "check", "pages", "jobs", "schedulers", "load"),
                         action="append", help="run only these parts (repeatable)")
     parser.add_argument("--load", action="store_true",
                         help="also run the multi-process load test against gunicorn")
     parser.add_argument("--load-seconds", type=int, default=20)
+    parser.add_argument("--schedulers", action="store_true",
+                        help="also (with --only: just) the scheduler handover: 4 gunicorn "
+                             "workers, two schedulers, the leader SIGKILLed with due work")
     args = parser.parse_args(argv)
-    parts = set(args.only or ["generate", "check", "pages", "jobs"])
+    parts = set(args.only or ["generate", "check", "pages", "jobs", "schedulers"])
     if args.load:
         parts.add("load")
+    if args.schedulers:
+        parts.add("schedulers")
     if args.skip_generate:
         parts.discard("generate")
     # Parts run now replace theirs in the results file, the others stay (so a --load run
@@ -83,6 +90,13 @@ def main(argv=None) -> int:
         print("== Scheduler jobs (rolled back) vs raw set-based SQL (rolled back) ==")
         results["jobs"] = jobs.measure(args.db)
         save()
+    if "schedulers" in parts:
+        from bench import schedulers
+
+        print("== Scheduler handover (copy of the database; 4 gunicorn workers, "
+              "2 schedulers, SIGKILL) ==")
+        results["schedulers"] = schedulers.run(args.db)
+        save()
     if "load" in parts:
         from bench import load
 
@@ -90,7 +104,9 @@ def main(argv=None) -> int:
         results["load"] = load.run(args.db, args.load_seconds)
         save()
     print(f"Written {out}")
-    return 1 if results.get("consistency_problems") else 0
+    handover = results.get("schedulers") if "schedulers" in parts else None
+    return 1 if results.get("consistency_problems") or (handover and not handover["ok"]) \
+        else 0
 
 
 if __name__ == "__main__":

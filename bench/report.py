@@ -25,6 +25,29 @@ def markdown(results: dict) -> str:
                   f"{'yes' if r['same'] else 'no'}: {r['job_result']} |"
                   for r in results["jobs"]]
         lines.append("")
+    handover = results.get("schedulers")
+    if handover:
+        yes = {True: "yes", False: "**no**"}
+        lines += [
+            f"Scheduler handover ({handover['workers']} gunicorn workers, 2 schedulers, "
+            f"catch-up as of {handover['catch_up_at'][:16]}; the leader SIGKILLed during "
+            f"{handover['killed_during']} with {handover['notifications_at_kill']:,} "
+            "notifications committed):\n",
+            "| check | result |", "|---|---|",
+            f"| one leader of two | {yes[handover['one_leader']]} |",
+            f"| handover (lease {handover['lease_s']} s) | {handover['handover_s']} s |",
+            f"| notifications (expected {handover['notifications_expected']:,}) | "
+            f"{handover['notifications']:,}: {handover['missing']} missing, "
+            f"{handover['extra']} extra, {handover['duplicate_rows']} duplicated |",
+            f"| history events (expected {handover['history_expected']:,}) | "
+            f"{handover['history']:,}, same {yes[handover['history_same']]}, "
+            f"{handover['history_duplicates']} twice for one transition |",
+            f"| GET /status during the handover | {handover['web_requests']} requests, "
+            f"{handover['web_failures']} failed |",
+            f"| login limit {handover['login_limit']}/min ({handover['rate_limit_storage']}) "
+            f"| refused at attempt {handover['login_refused_at_attempt']}, shared "
+            f"{yes[bool(handover.get('login_limit_shared'))]} |",
+            ""]
     load = results.get("load") or {}
     if load.get("paths"):
         lines += [f"gunicorn, {load['workers']} sync workers, {load['users']} locust users, "

@@ -240,3 +240,20 @@ def test_production_reads_secret_key_from_the_environment(monkeypatch):
 def test_unknown_environment_is_refused():
     with pytest.raises(RuntimeError, match="CASEWORK_ENV"):
         config.get_config("staging")
+
+
+def test_production_warns_when_the_rate_limits_are_per_worker(monkeypatch, caplog):
+    import logging
+
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "a-long-random-secret")
+    monkeypatch.setattr(config.ProductionConfig, "PERSONAL_DATA_KEY", "set")
+    monkeypatch.setattr(logging.getLogger("casework.config"), "disabled", False)
+    caplog.set_level(logging.WARNING, logger="casework.config")
+    monkeypatch.setattr(config.ProductionConfig, "RATELIMIT_STORAGE_URI", "memory://")
+    config.get_config("production")
+    assert "RATELIMIT_STORAGE_URI is memory://" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(config.ProductionConfig, "RATELIMIT_STORAGE_URI",
+                        "redis://127.0.0.1:6379/0")
+    config.get_config("production")
+    assert "RATELIMIT_STORAGE_URI" not in caplog.text

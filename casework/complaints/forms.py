@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from casework.forms import TransitionForm
+from casework.forms import Lenient, TransitionForm
 
 
 class RegisterForm(FlaskForm):
@@ -14,6 +14,9 @@ class RegisterForm(FlaskForm):
     channel = StringField()
     category = StringField()
     institution_id = IntegerField(validators=[Optional()])
+    # The institution picker's text (a code or a name typed without the script;
+    # absent: not sent), read with institution_id by institutions.pick_institution.
+    institution = Lenient()
     staff_named = StringField()
     description = TextAreaField()
     received_on = DateField(validators=[Optional()])
@@ -62,6 +65,9 @@ class LinkForm(FlaskForm):
 
     version = IntegerField(validators=[Optional()])
     institution_id = IntegerField(validators=[Optional()])
+    # The institution picker's text (a code or a name typed without the script;
+    # absent: not sent), read with institution_id by institutions.pick_institution.
+    institution = Lenient()
     case_id = IntegerField(validators=[Optional()])
     finding_id = IntegerField(validators=[Optional()])
     staff_id = IntegerField(validators=[Optional()])

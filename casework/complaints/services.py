@@ -332,12 +332,6 @@ def handler_choices(complaint) -> list[User]:
     return [u for u in candidates if policy.allows("complaint_handler_eligible", u, complaint)]
 
 
-def assignable_institutions(actor) -> list[Institution]:
-    """Institutions a complaint registered by `actor` can be about."""
-    query = sa.select(Institution).order_by(Institution.name)
-    return list(db.session.scalars(policy.visible_institutions(query, actor, Institution)))
-
-
 # --- the machine ------------------------------------------------------------------
 
 def fire_complaint(complaint_id: int, trigger: str, *, actor, version: int | None,
@@ -472,16 +466,16 @@ LINK_FIELDS = ("institution_id", "case_id", "finding_id", "staff_id")
 
 
 def link_choices(complaint, actor) -> dict:
-    """What the link form offers: institutions in the actor's jurisdiction, and for the
-    complaint's institution its cases (with their findings) and active staff members."""
+    """What the link form offers for the complaint's institution: its cases (with their
+    findings) and active staff members (the institution itself is searched: the form's
+    picker, institutions.services.pick_institution)."""
     from casework.cases.models import InspectionCase
     from casework.inspections.models import Finding
     from casework.institutions.models import StaffMember
 
     if not policy.allows("complaint_link", actor, complaint):
         return {}
-    choices = {"institutions": assignable_institutions(actor), "cases": [], "findings": [],
-               "staff": []}
+    choices = {"cases": [], "findings": [], "staff": []}
     if complaint.institution_id is not None:
         choices["cases"] = list(db.session.scalars(
             sa.select(InspectionCase).where(

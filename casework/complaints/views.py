@@ -17,6 +17,7 @@ from casework.complaints import forms, services
 from casework.errors import Invalid, NotFound
 from casework.extensions import csrf, limiter
 from casework.forms import Posted
+from casework.institutions import services as institutions
 from workflows import complaint as complaint_workflow
 
 bp = Blueprint("complaints", __name__)
@@ -80,12 +81,15 @@ def export():
                          [xlsx.Sheet(_("Complaints and tip-offs"), header, data)])
 
 
-def _new_page(form, errors=None, status=200):
+def _new_page(form, errors=None, status=200, picked=None):
     if request.method == "GET":
         form.request_key.data = str(uuid.uuid4())
         form.channel.data = "hotline"
+    if picked is None:
+        picked = institutions.pick_institution(current_user, form.institution_id.data,
+                                               form.institution.data)
     return render_template("complaints/new.html", form=form, errors=errors or {},
-                           institutions=services.assignable_institutions(current_user)), status
+                           picked=picked), status
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
@@ -98,15 +102,20 @@ def new():
         return _new_page(form)
     if not form.validate_on_submit():
         return _new_page(form, form.errors, 422)
+    # The institution: chosen from the suggestions, or typed (a code or a name).
+    picked = institutions.pick_institution(current_user, form.institution_id.data,
+                                           form.institution.data)
+    if picked.error:
+        return _new_page(form, {"institution_id": [picked.error]}, 422, picked)
     try:
         complaint = services.register_complaint(
             actor=current_user, channel=form.channel.data, category=form.category.data,
-            description=form.description.data, institution_id=form.institution_id.data,
+            description=form.description.data, institution_id=picked.id,
             staff_named=form.staff_named.data, received_on=form.received_on.data,
             anonymous=form.anonymous.data, name=form.name.data, phone=form.phone.data,
             id_number=form.id_number.data, request_key=form.request_key.data or None)
     except Invalid as error:
-        return _new_page(form, error.details["errors"], 422)
+        return _new_page(form, error.details["errors"], 422, picked)
     flash(_("Complaint registered."), "success")
     return redirect(url_for("complaints.detail", complaint_id=complaint.id))
 
@@ -116,17 +125,30 @@ def _detail_page(complaint_id, *, posted=None, revealed=None, status=200, requir
     if require:
         policy.check(require, current_user, complaint)
     actions = services.available_triggers(complaint, current_user)
+    link = services.link_choices(complaint, current_user)
     return render_template(
-        "complaints/detail.html", complaint=complaint,
+        "complaints/detail.html", complaint=complaint, link=link,
+        link_institution=_link_institution(complaint, posted) if link else None,
         history=services.complaint_history(complaint), actions=actions,
         handlers=services.handler_choices(complaint) if "assign" in actions else [],
         masked=services.masked_complainant(complaint), revealed=revealed,
         overdue=services.is_overdue(complaint),
-        link=services.link_choices(complaint, current_user),
         can_reveal=policy.allows("complaint_personal_data_view", current_user, complaint),
         accesses=services.personal_data_accesses(complaint, current_user),
         posted=posted,
     ), status
+
+
+def _link_institution(complaint, posted):
+    """The link form's institution picker: what was sent, else the linked institution."""
+    if posted is not None and posted.form == "link":
+        return institutions.pick_institution(
+            current_user, parsing.whole(posted.values.get("institution_id")),
+            posted.values.get("institution"))
+    if complaint.institution is None:
+        return institutions.Picked()
+    return institutions.Picked(complaint.institution_id,
+                               labels.localized(complaint.institution, "name"))
 
 
 @bp.get("/complaints/<int:complaint_id>")
@@ -165,9 +187,15 @@ def link(complaint_id):
     if not form.validate_on_submit():
         return _detail_page(complaint_id, posted=Posted("link", request.form, form.errors),
                             status=422, require="complaint_link")
+    # The institution: chosen from the suggestions, or typed (a code or a name).
+    picked = institutions.pick_institution(current_user, form.institution_id.data,
+                                           form.institution.data)
+    if picked.error:
+        return _detail_page(complaint_id, status=422, require="complaint_link", posted=Posted(
+            "link", request.form, {"institution_id": [picked.error]}))
     try:
         services.link_complaint(complaint_id, services.LinkInput(
-            institution_id=form.institution_id.data, case_id=form.case_id.data,
+            institution_id=picked.id, case_id=form.case_id.data,
             finding_id=form.finding_id.data, staff_id=form.staff_id.data,
             new_staff_name=form.new_staff_name.data,
             new_staff_department=form.new_staff_department.data,

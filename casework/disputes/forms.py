@@ -4,9 +4,14 @@ services parse and validate it, so that every message comes from one place."""
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 
+from casework.forms import Lenient
+
 
 class RegisterForm(FlaskForm):
     institution_id = StringField()
+    # The institution picker's text (a code or a name typed without the script;
+    # absent: not sent), read with institution_id by institutions.pick_institution.
+    institution = Lenient()
     occurred_on = StringField()
     department = StringField()
     type = StringField()

@@ -181,15 +181,6 @@ def registrable_institutions(actor) -> list[Institution]:
     return list(db.session.scalars(policy.visible_institutions(query, actor, Institution)))
 
 
-def filter_institutions(actor) -> list[Institution]:
-    """The institutions the list can be filtered by: those of the actor's jurisdiction
-    (none for an institution user, who sees only its own)."""
-    if getattr(actor, "role", None) not in policy.REGION_ROLES:
-        return []
-    query = sa.select(Institution).order_by(Institution.code)
-    return list(db.session.scalars(policy.visible_institutions(query, actor, Institution)))
-
-
 # --- reading ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

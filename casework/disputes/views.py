@@ -7,15 +7,17 @@ re-renders the page with the messages next to the fields (422), nothing saved an
 nothing typed lost.
 """
 
+import dataclasses
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import clock, labels, policy, xlsx
+from casework import clock, labels, parsing, policy, xlsx
 from casework.disputes import forms, services
 from casework.errors import Invalid
+from casework.institutions import services as institutions
 
 bp = Blueprint("disputes", __name__, url_prefix="/disputes")
 
@@ -38,28 +40,46 @@ def _page_arg():
 
 # --- the list -----------------------------------------------------------------------------
 
+def _filters():
+    """(filters, errors, picker): the institution filter is a picker (an id chosen from
+    the suggestions, or typed text) for the users of a jurisdiction; the picker is None
+    for the others (an institution user sees only its own disputes)."""
+    picked = None
+    if getattr(current_user, "role", None) in policy.REGION_ROLES:
+        picked = institutions.pick_institution(
+            current_user, parsing.whole(request.args.get("institution")),
+            request.args.get("institution_text"))
+    try:
+        filters = services.DisputeFilters.parse(request.args)
+    except Invalid as error:
+        return services.DisputeFilters(), error.details["errors"], picked
+    if picked is not None and picked.error:
+        return filters, {"institution": [picked.error]}, picked
+    if picked is not None and picked.id != filters.institution_id:
+        filters = dataclasses.replace(filters, institution_id=picked.id)
+    return filters, {}, picked
+
+
 @bp.get("/")
 @login_required
 def index():
     policy.check("dispute_list", current_user)
-    errors, status = {}, 200
-    try:
-        filters = services.DisputeFilters.parse(request.args)
-    except Invalid as error:
-        errors, status = error.details["errors"], 422
-        filters = services.DisputeFilters()
+    filters, errors, picked = _filters()
     page = services.list_disputes(current_user, filters, page=_page_arg()) if not errors \
         else None
+    export_args = {**request.args.to_dict(), "institution": filters.institution_id or ""}
     return render_template(
         "disputes/index.html", page=page, filters=filters, errors=errors, args=request.args,
-        institutions=services.filter_institutions(current_user),
-        can_register=services.may_register(current_user)), status
+        picked=picked, export_args=export_args,
+        can_register=services.may_register(current_user)), 422 if errors else 200
 
 
 @bp.get("/export.xlsx")
 @login_required
 def export():
-    filters = services.DisputeFilters.parse(request.args)
+    filters, errors, _picked = _filters()
+    if errors:
+        raise Invalid(errors)
     rows = services.export_disputes(current_user, filters)
     header = [_("No."), _("Institution code"), _("Institution"), _("Date occurred"),
               _("Department"), _("Dispute type"), _("Resolution route"), _("Amount (yuan)"),
@@ -74,15 +94,30 @@ def export():
 
 # --- registering --------------------------------------------------------------------------
 
-def _new_page(form, errors=None, status=200):
+def _picks_institution() -> bool:
+    """The users of a jurisdiction search the institution (a picker); an institution
+    user's form offers its own, already chosen."""
+    return getattr(current_user, "role", None) in policy.REGION_ROLES
+
+
+def _picked(form):
+    return institutions.pick_institution(current_user, parsing.whole(form.institution_id.data),
+                                         form.institution.data)
+
+
+def _new_page(form, errors=None, status=200, picked=None):
     if request.method == "GET":
         form.request_key.data = str(uuid.uuid4())
         form.status.data = "open"
-    institutions = services.registrable_institutions(current_user)
-    if request.method == "GET" and len(institutions) == 1:
-        form.institution_id.data = str(institutions[0].id)
+    own = []
+    if _picks_institution():
+        picked = picked or _picked(form)
+    else:
+        own = services.registrable_institutions(current_user)
+        if request.method == "GET" and len(own) == 1:
+            form.institution_id.data = str(own[0].id)
     return render_template("disputes/new.html", form=form, errors=errors or {},
-                           institutions=institutions), status
+                           institutions=own, picked=picked), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -94,16 +129,22 @@ def new():
         return _new_page(form)
     if not form.validate_on_submit():
         return _new_page(form, form.errors, 422)
+    picked, institution_id = None, _int(form.institution_id.data)
+    if _picks_institution():
+        picked = _picked(form)
+        if picked.error:
+            return _new_page(form, {"institution_id": [picked.error]}, 422, picked)
+        institution_id = picked.id
     try:
         dispute = services.register_dispute(
-            actor=current_user, institution_id=_int(form.institution_id.data),
+            actor=current_user, institution_id=institution_id,
             occurred_on=form.occurred_on.data, department=form.department.data,
             type=form.type.data or None, route=form.route.data or None,
             amount=form.amount.data, status=form.status.data or "open",
             resolved_on=form.resolved_on.data, summary=form.summary.data,
             request_key=form.request_key.data or None)
     except Invalid as error:
-        return _new_page(form, error.details["errors"], 422)
+        return _new_page(form, error.details["errors"], 422, picked)
     flash(_("Medical dispute registered."), "success")
     return redirect(url_for("disputes.detail", dispute_id=dispute.id))
 

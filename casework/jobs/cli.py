@@ -72,12 +72,16 @@ scheduler_cli = AppGroup("scheduler", help="The scheduler process (one active pe
 @click.option("--max-wait", type=float, default=None, metavar="SECONDS",
               help="Give up (exit 75) if another scheduler still holds the lock by then "
                    "(default: wait as a standby for as long as it takes).")
-def scheduler_run_command(once, max_wait):
+@click.option("--catch-up-at", "catch_up_at", default=None, metavar="ISO-TIME",
+              help="Run the catch-up as of this instant instead of now (as jobs run --at); "
+                   "the scheduled runs after it keep their real times.")
+def scheduler_run_command(once, max_wait, catch_up_at):
     """Run the scheduler: wait for the lock, catch up, then wake the jobs on time."""
     from flask import current_app
 
     from casework.jobs.scheduler import serve
 
-    code = serve(current_app._get_current_object(), once=once, max_wait=max_wait)
+    code = serve(current_app._get_current_object(), once=once, max_wait=max_wait,
+                 catch_up_at=_instant(catch_up_at))
     if code:
         raise click.exceptions.Exit(code)

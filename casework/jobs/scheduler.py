@@ -6,7 +6,8 @@ is a sweep that creates what is missing (DESIGN.md, Scheduler). So the choices h
 - one dedicated process, never a web worker (nothing in create_app starts this), and
   only one active per database: it waits as a standby until `leadership.acquire()`
   makes it the leader;
-- on becoming leader it first runs every daily sweep once for "now" (the catch-up):
+- on becoming leader it first runs every daily sweep once for "now" (the catch-up;
+  `--catch-up-at` names another instant):
   whatever was missed while no scheduler ran, or left half done by one that was killed,
   is brought current before the cron triggers take over;
 - a BlockingScheduler in the configured zone with its job store in the application
@@ -26,6 +27,7 @@ import os
 import signal
 import socket
 import threading
+from datetime import datetime
 from importlib import import_module
 from zoneinfo import ZoneInfo
 
@@ -100,9 +102,9 @@ def build_scheduler(app, scheduler_class=BlockingScheduler):
     return scheduler
 
 
-def catch_up() -> None:
-    """Every daily sweep once, as of now (app context)."""
-    for run in runner.run_sweeps(source="scheduler"):
+def catch_up(at: datetime | None = None) -> None:
+    """Every daily sweep once, as of `at` (default now; app context)."""
+    for run in runner.run_sweeps(at, source="scheduler"):
         log.info("catch-up %s: %s %s", run.job, run.outcome, run.summary or run.error or "")
 
 
@@ -127,8 +129,14 @@ def holder_name() -> str:
     return f"{socket.gethostname()[:100]}:{os.getpid()}"
 
 
-def serve(app, *, once: bool = False, max_wait: float | None = None) -> int:
-    """Wait for leadership, catch up, then schedule until stopped; the exit code."""
+def serve(app, *, once: bool = False, max_wait: float | None = None,
+          catch_up_at: datetime | None = None) -> int:
+    """Wait for leadership, catch up, then schedule until stopped; the exit code.
+
+    `catch_up_at`: the catch-up's instant instead of now (`--catch-up-at`: re-running the
+    sweeps of a day past, and the benchmark's handover, bench/schedulers.py); the cron
+    triggers after it run at their real times as always.
+    """
     global _app, _leadership
     _configure_logging()
     _apply_test_hook(app)
@@ -154,7 +162,7 @@ def serve(app, *, once: bool = False, max_wait: float | None = None) -> int:
             return 0
         try:
             with app.app_context():
-                catch_up()
+                catch_up(catch_up_at)
             if once or stop.is_set():
                 return 0
             with app.app_context():

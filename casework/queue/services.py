@@ -646,28 +646,26 @@ def get_item(key: str, actor) -> QueueItem:
 @dataclass(frozen=True)
 class FilterChoices:
     regions: list
-    institutions: list
     campaigns: list
     coordinators: list
 
 
 def filter_choices(actor) -> FilterChoices:
-    """The regions, institutions, campaigns and coordinators of the actor's subtree."""
+    """The regions, campaigns and coordinators of the actor's subtree (institutions are
+    too many to list: the filter searches them, institutions.services.pick_institution)."""
     if not policy.allows("queue_view", actor):
         raise NotPermitted()
     path = actor.region.path
     regions = list(db.session.scalars(
         sa.select(Region).where(Region.path.startswith(path, autoescape=True))
         .order_by(Region.path)))
-    institutions = list(db.session.scalars(policy.visible_institutions(
-        sa.select(Institution), actor, Institution).order_by(Institution.name)))
     campaigns = list(db.session.scalars(policy.visible_campaigns(
         sa.select(Campaign), actor, Campaign).order_by(Campaign.starts_on.desc())))
     coordinators = list(db.session.scalars(
         sa.select(User).join(Region, Region.id == User.region_id)
         .where(User.role == "coordinator", User.active.is_(True),
                Region.path.startswith(path, autoescape=True)).order_by(User.display_name)))
-    return FilterChoices(regions, institutions, campaigns, coordinators)
+    return FilterChoices(regions, campaigns, coordinators)
 
 
 # --- claims -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 item's page with the actions that answer it. Each view parses its input, calls one
 service and renders or redirects; a refused form comes back with its messages (422)."""
 
+import dataclasses
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,6 +10,7 @@ from flask_login import current_user, login_required
 
 from casework import labels, parsing, policy
 from casework.errors import Invalid
+from casework.institutions import services as institutions
 from casework.queue import forms, services
 from casework.queue.models import QUEUE_KINDS
 
@@ -28,9 +30,16 @@ def _filters() -> services.QueueFilters:
 
 def _index_page(errors=None, status=200):
     filters = _filters()
+    # The institution: chosen from the suggestions (its id), or typed without the script.
+    picked = institutions.pick_institution(current_user, filters.institution_id,
+                                           request.args.get("institution_text"))
+    if picked.error:
+        errors, status = {**(errors or {}), "institution": [picked.error]}, 422
+    elif picked.id != filters.institution_id:
+        filters = dataclasses.replace(filters, institution_id=picked.id)
     page = services.list_queue(current_user, filters, page=_int(request.args.get("page")) or 1)
     return render_template(
-        "queue/index.html", page=page, filters=filters, kinds=QUEUE_KINDS,
+        "queue/index.html", page=page, filters=filters, kinds=QUEUE_KINDS, picked=picked,
         choices=services.filter_choices(current_user), errors=errors or {},
         can_claim=policy.allows("queue_claim", current_user)), status
 

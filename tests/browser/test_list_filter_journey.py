@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from browser.test_role_journeys import log_in
@@ -49,3 +50,25 @@ def test_institution_filter_suggests_and_filters(page, shot, db, world):
     page.get_by_test_id("complaint-filter").locator("button[type=submit]").tap()
     page.wait_for_url(re.compile(r"institution=[^&]+&institution_id=$"))
     expect(rows()).to_have_count(2)
+
+
+def test_complaint_registration_suggests_the_institution(page, shot, db, world):
+    log_in(page, world.users["coordinator"])
+    page.goto("/complaints/new")
+    field = page.get_by_test_id("complaint-institution")
+    field.fill("滨河")
+    suggestions = page.get_by_test_id("complaint-institution-suggestions").locator(
+        "[role=option]")
+    expect(suggestions).to_have_text(["滨河诊所"])
+    shot(page, "complaint-registration-institution-suggestions")
+    suggestions.first.tap()
+    expect(field).to_have_value("滨河诊所")
+    expect(page.locator("#institution_id")).to_have_value(str(world.clinic.id))
+    page.locator("#category").select_option("other")
+    page.locator("#anonymous").check()
+    page.locator("#description").fill("电话反映收费不透明")
+    page.locator("form button[type=submit]").last.tap()
+    page.wait_for_url(re.compile(r"/complaints/\d+$"))
+    db.session.expire_all()
+    complaint = db.session.scalars(sa.select(Complaint)).one()
+    assert complaint.institution_id == world.clinic.id

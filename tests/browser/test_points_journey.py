@@ -23,7 +23,9 @@ def test_link_award_reverse_and_settings(page, shot, app, db, world):
 
     log_in(page, coordinator)
     page.goto(f"/complaints/{complaint.id}")
-    page.locator("#link-institution").select_option(str(world.hospital.id))
+    page.get_by_test_id("link-institution").fill("中卫市人民")
+    page.get_by_test_id("link-institution-suggestions").locator("[role=option]").first.tap()
+    expect(page.locator("#institution_id")).to_have_value(str(world.hospital.id))
     page.get_by_test_id("link-save").tap()
     page.wait_for_url(re.compile(r"/complaints/\d+$"))
     page.locator("#form-link summary").tap()

@@ -2,7 +2,8 @@
 
 The lease (SQLite, and the fallback everywhere) runs on both databases; the advisory
 lock only on PostgreSQL. Nothing here waits for a lease to run out: the tests move the
-expiry in the row, or close the lock's session, and poll (bounded) for the takeover.
+expiry in the row or the leadership's clock, or close the lock's session, and poll
+(bounded) for the takeover.
 """
 
 import logging
@@ -193,3 +194,38 @@ def test_acquire_gives_up_after_its_timeout_and_stops_on_request(app, db, short_
 def test_the_lock_key_is_a_constant_64_bit_integer():
     assert -(2 ** 63) <= leadership.ADVISORY_LOCK_KEY < 2 ** 63
     assert leadership.ADVISORY_LOCK_KEY == int.from_bytes(b"CASEJOBS", "big", signed=True)
+
+
+def test_a_leader_that_dies_is_replaced_once_its_lease_has_run_out(app, db, short_lease,
+                                                                   monkeypatch):
+    """Two schedulers in lease mode (on SQLite and PostgreSQL alike); the leader dies
+    (stops renewing, as after SIGKILL, without releasing). The standby does not take over
+    while the lease runs, and does as soon as the clock passes its expiry. The clock is
+    moved (leadership._utcnow), nobody waits for the lease."""
+    now = [datetime.now(UTC)]
+    monkeypatch.setattr(leadership, "_utcnow", lambda: now[0])
+    lease_seconds = app.config["SCHEDULER_LEASE_SECONDS"]
+    first = acquire(app, "host-a:1", mode="lease", timeout=WAIT)
+    try:
+        expires = _lease(db).expires_at
+        assert expires == now[0] + timedelta(seconds=lease_seconds)
+        first._stop.set()  # dies: its renewal thread stops, nothing is released
+        first._thread.join(WAIT)
+        # Just before the expiry the lease is still the dead leader's.
+        now[0] = expires - timedelta(seconds=1)
+        with pytest.raises(TimeoutError, match="host-a:1"):
+            acquire(app, "host-b:2", mode="lease", timeout=0.2, poll_seconds=0.05)
+        assert _lease(db).holder == "host-a:1"
+        # At the expiry it is free: the standby's next poll takes it.
+        now[0] = expires
+        second = acquire(app, "host-b:2", mode="lease", timeout=0.5, poll_seconds=0.05)
+        try:
+            assert second.held and _lease(db).holder == "host-b:2"
+            assert _lease(db).expires_at == expires + timedelta(seconds=lease_seconds)
+            # Had the old leader only been frozen (a suspended VM), it finds out at once.
+            assert first.renew() is False and first.lost.is_set()
+            assert second.renew() and _lease(db).holder == "host-b:2"
+        finally:
+            second.release()
+    finally:
+        first.release()

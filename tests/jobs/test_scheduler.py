@@ -167,6 +167,19 @@ def test_run_once_catches_up_and_releases_the_lock(app, db, runner, test_jobs):
     assert lease.expires_at <= datetime.now(UTC)  # released
 
 
+def test_run_once_can_catch_up_as_of_a_given_instant(app, db, runner, test_jobs):
+    result = runner.invoke(args=["scheduler", "run", "--once",
+                                 "--catch-up-at", "2022-03-10T09:00"])
+    assert result.exit_code == 0, result.output
+    # A time without a zone is local time in TIMEZONE, as for `jobs run --at`.
+    assert CALLS == [datetime(2022, 3, 10, 9, 0, tzinfo=ZoneInfo(app.config["TIMEZONE"]))]
+    run = db.session.scalars(sa.select(JobRun)).one()
+    assert (run.job, run.source, run.outcome) == ("harmless", "scheduler", "ok")
+    assert run.at == datetime(2022, 3, 10, 1, 0, tzinfo=UTC)
+    bad = runner.invoke(args=["scheduler", "run", "--once", "--catch-up-at", "tomorrow"])
+    assert bad.exit_code == 2 and "ISO time" in bad.output
+
+
 @contextmanager
 def _lock_held_elsewhere(db):
     """Another scheduler leading, as the lock of this database's kind sees it."""
