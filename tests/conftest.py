@@ -113,7 +113,7 @@ def _restore_calendar():
     _db.session.remove()
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def _calendar_baseline(app):
     with app.app_context():
         _seeded_calendar["fingerprint"] = _calendar_fingerprint()
@@ -131,8 +131,8 @@ def empty_calendar(db):
     return db
 
 
-@pytest.fixture(autouse=True)
-def db(app):
+@pytest.fixture
+def db(app, _calendar_baseline):
     """Per-test isolation that lets code under test commit: empty every table after."""
     ctx = app.app_context()
     ctx.push()
@@ -206,13 +206,13 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def client(app):
+def client(app, db):
     app.test_client_class = IsolatedClient
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):
+def runner(app, db):
     return app.test_cli_runner()
 
 
@@ -367,7 +367,7 @@ def clock():
 
 
 @pytest.fixture
-def count_queries(app):
+def count_queries(app, db):
     """Context manager counting the SQL statements executed inside it."""
     from contextlib import contextmanager
 
