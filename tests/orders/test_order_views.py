@@ -7,19 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from test_order_services import (
-    add_findings,
-    confirm_year,
-    fresh,
-    history,
-    make_order,
-    png_bytes,
-)
+from factories import add_findings, confirm_year, csrf_token, fresh, history, issue_order
+from sample_files import png_bytes
 
 from casework.extensions import db as _db
 from casework.orders import services
 from casework.orders.models import ExtensionRequest, RectificationOrder, Submission
-from conftest import csrf_token
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +23,7 @@ def today(clock, db):
 
 @pytest.fixture
 def order(world, db, users):
-    return make_order(world, db, users, photos=True)
+    return issue_order(world, db, users, photos=True)
 
 
 def _post(client, path, data, **kw):
@@ -98,7 +91,7 @@ def test_case_page_lists_orders_awaiting_findings_and_drafts(client, login, worl
 
 def test_provisional_deadline_is_shown(client, login, world, db, users, clock):
     clock("2026-12-21T09:00:00+08:00")
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     assert order.deadline_provisional
     login.as_("institution")
     assert 'data-testid="provisional-note"' in _html(client.get(f"/orders/{order.id}"))
