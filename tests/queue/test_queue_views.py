@@ -183,10 +183,10 @@ def test_tackling_from_an_order_item(scenario, client, login, db):
 
 
 def _overdue_orders(db, world, objects, n):
-    from queue_scenario import make_order
+    from factories import make_order
 
     for _ in range(n):
-        make_order(db, objects["case_c"], world.users["inspector"], "overdue")
+        make_order(db, objects["case_c"], world.users["inspector"], state="overdue", commit=False)
     db.session.commit()
 
 
