@@ -8,11 +8,11 @@ login error), the text must also contain Chinese characters.
 import re
 
 import pytest
+from factories import PASSWORD
 from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 
 from casework import labels
-from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -8,13 +8,11 @@ Bulletins are created directly here (the scheduler's job drafts them in real lif
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
+from factories import csrf_token, fresh, history
 
 from casework.bulletins import services
 from casework.bulletins.models import Bulletin
 from casework.errors import GuardFailed, IllegalTrigger, NotFound, NotPermitted, StaleObject
-from casework.history.models import HistoryEvent
-from conftest import csrf_token
 
 H1 = (date(2021, 1, 1), date(2021, 6, 30))
 
@@ -38,17 +36,6 @@ def make_bulletin(db, campaign, *, period=H1, state="draft", figures=None, **kw)
     db.session.add(bulletin)
     db.session.commit()
     return bulletin
-
-
-def history(db, bulletin):
-    return list(db.session.scalars(
-        sa.select(HistoryEvent).where(HistoryEvent.object_type == "bulletin",
-                                      HistoryEvent.object_id == bulletin.id)))
-
-
-def fresh(db, bulletin):
-    db.session.expire_all()
-    return db.session.get(Bulletin, bulletin.id)
 
 
 def _html(response):

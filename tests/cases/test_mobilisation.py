@@ -3,10 +3,10 @@ page; officers see it; edits check the version; late filings are marked."""
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token
 
 from casework.cases.models import MobilisationRecord
 from casework.history.models import HistoryEvent
-from conftest import csrf_token
 
 
 @pytest.fixture

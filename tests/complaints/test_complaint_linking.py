@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token
 
 from casework.complaints import services
 from casework.complaints.models import Complaint, PersonalDataAccess
@@ -12,7 +13,6 @@ from casework.errors import Invalid, NotFound, NotPermitted, StaleObject
 from casework.history.models import HistoryEvent
 from casework.inspections import services as inspections
 from casework.institutions.models import StaffMember
-from tests.conftest import csrf_token
 
 NAME, PHONE = "张三丰", "13812345678"
 

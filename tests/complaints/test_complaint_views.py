@@ -5,10 +5,10 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token
 
 from casework.complaints import services
 from casework.complaints.models import Complaint, PersonalDataAccess
-from tests.conftest import csrf_token
 
 NAME, PHONE, ID_NUMBER = "张三丰", "13812345678", "11010519491231002X"
 PUBLIC = "/public/complaints/new"

@@ -8,14 +8,13 @@ from io import BytesIO
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token, fresh, history
 from openpyxl import load_workbook
 
 from casework.disputes import services
 from casework.disputes.models import MedicalDispute
 from casework.errors import Invalid, NotFound, NotPermitted, StaleObject
-from casework.history.models import HistoryEvent
 from casework.institutions.models import Institution
-from conftest import csrf_token
 
 
 @pytest.fixture(autouse=True)
@@ -40,17 +39,6 @@ def _html(response):
 
 def _post(client, path, data):
     return client.post(path, data={"csrf_token": csrf_token(client, "/dashboard"), **data})
-
-
-def events(db, dispute):
-    return list(db.session.scalars(sa.select(HistoryEvent).where(
-        HistoryEvent.object_type == "dispute", HistoryEvent.object_id == dispute.id)
-        .order_by(HistoryEvent.id)))
-
-
-def fresh(db, dispute):
-    db.session.expire_all()
-    return db.session.get(MedicalDispute, dispute.id)
 
 
 GOOD = {"occurred_on": "2024-06-01", "type": "surgery", "route": "mediation",
@@ -128,7 +116,7 @@ def test_register_a_dispute(client, login, db, world, role):
     dispute = db.session.scalar(sa.select(MedicalDispute))
     assert (dispute.route, dispute.amount, dispute.department, dispute.status) == (
         "mediation", Decimal("12000.50"), "骨科", "open")
-    assert [(e.trigger, e.actor_role) for e in events(db, dispute)] == [("registered", role)]
+    assert [(e.trigger, e.actor_role) for e in history(db, dispute)] == [("registered", role)]
     # The same form sent again registers nothing new.
     assert _post(client, "/disputes/new", data).status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MedicalDispute)) == 1
@@ -202,7 +190,7 @@ def test_change_route_status_and_amount_with_history(client, login, db, world):
     assert (dispute.route, dispute.status, dispute.resolved_on, dispute.amount,
             dispute.case_id, dispute.version) == (
         "mediation", "resolved", date(2024, 7, 1), Decimal("8000.00"), case.id, 2)
-    (event,) = events(db, dispute)
+    (event,) = history(db, dispute)
     assert (event.trigger, event.from_state, event.to_state, event.comment) == (
         "changed", "open", "resolved", "调解成功")
     assert event.data == {"old_route": "negotiation", "new_route": "mediation",
@@ -218,7 +206,7 @@ def test_change_route_status_and_amount_with_history(client, login, db, world):
     unchanged = _post(client, f"/disputes/{dispute.id}/update", {
         "version": "2", "route": "mediation", "status": "resolved", "resolved_on": "2024-07-01",
         "amount": "8000.00", "case_id": str(case.id)})
-    assert unchanged.status_code == 302 and len(events(db, dispute)) == 1
+    assert unchanged.status_code == 302 and len(history(db, dispute)) == 1
 
 
 def test_a_stale_change_is_a_conflict(client, login, db, world, users):
@@ -248,7 +236,7 @@ def test_bad_change_comes_back_with_what_was_typed(client, login, db, world):
     for field in ("route", "resolved_on", "amount", "case_id"):
         assert f'data-error="{field}"' in page, field
     assert 'value="十万"' in page and "备注内容" in page
-    assert fresh(db, dispute).version == 1 and events(db, dispute) == []
+    assert fresh(db, dispute).version == 1 and history(db, dispute) == []
     missing_version = _post(client, f"/disputes/{dispute.id}/update",
                             {"route": "mediation", "status": "open"})
     assert missing_version.status_code == 422

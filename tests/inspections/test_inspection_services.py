@@ -3,10 +3,10 @@
 import io
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from factories import stored_files
 from sample_files import HTML_AS_JPG, PDF_BYTES, png_bytes
 
 from casework import clock
@@ -17,10 +17,6 @@ from casework.inspections.models import Finding, FindingAmendment, Inspection
 from casework.storage import get_storage
 
 PDF = PDF_BYTES
-
-
-def stored_files(app) -> list[Path]:
-    return [p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()]
 
 
 @pytest.fixture

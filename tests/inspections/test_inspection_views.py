@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from factories import CSRF_RE, count
 from sample_files import HTML_AS_JPG, PDF_BYTES, png_bytes
 
 from casework import clock
 from casework.evidence.models import Attachment
 from casework.inspections import services
 from casework.inspections.models import Finding, FindingAmendment, Inspection
-from conftest import CSRF_RE
 
 PDF = PDF_BYTES
 
@@ -23,10 +23,6 @@ def token(client, path):
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
     return CSRF_RE.search(response.get_data(as_text=True)).group(1)
-
-
-def count(db, model):
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token
 
 from casework.errors import GuardFailed, Invalid, NotFound, NotPermitted, StaleObject
 from casework.history.models import HistoryEvent
@@ -14,7 +15,6 @@ from casework.orders.models import RectificationOrder
 from casework.oversight import services
 from casework.oversight.models import Interview
 from casework.queue import services as queue
-from conftest import csrf_token
 
 NOW = "2022-12-10T09:00+08:00"
 

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from factories import count
 
 from casework.complaints import services as complaints
 from casework.errors import GuardFailed, Invalid, NotFound, NotPermitted, StaleObject
@@ -53,10 +54,6 @@ def conclude(complaint, users, outcome="substantiated"):
 
 def entries(db):
     return db.session.scalars(sa.select(PointsEntry).order_by(PointsEntry.id)).all()
-
-
-def count(db, model):
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 # --- rules ----------------------------------------------------------------------------

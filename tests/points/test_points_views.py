@@ -5,12 +5,12 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token
 
 from casework.institutions.models import StaffMember
 from casework.oversight.models import VetoFlag
 from casework.points import services
 from casework.points.models import PointsEntry, PointsRule
-from tests.conftest import csrf_token
 
 
 def member(db, institution, name="李医生"):

@@ -2,9 +2,9 @@
 in the user's language, admins only."""
 
 import pytest
+from factories import csrf_token
 
 from casework.settings import services
-from tests.conftest import csrf_token
 
 
 def test_admin_sees_and_changes_settings(client, login, db, users):

@@ -5,10 +5,10 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token
 from queue_scenario import NOW, build
 
 from casework.queue.models import QueueClaim
-from conftest import csrf_token
 
 
 @pytest.fixture
