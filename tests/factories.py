@@ -289,7 +289,7 @@ def make_dispute(db, institution, *, occurred_on=date(2024, 5, 1), route="negoti
                                     resolved_on=resolved_on, summary=summary, **kw), commit)
 
 
-def make_bulletin(db, campaign, *, period=(date(2022, 1, 1), date(2022, 6, 30)),
+def make_bulletin(db, campaign, *, period=(date(2021, 1, 1), date(2021, 6, 30)),
                   state="draft", figures=None, commit=True, **kw):
     from casework.bulletins.models import Bulletin
 

@@ -8,10 +8,9 @@ Bulletins are created directly here (the scheduler's job drafts them in real lif
 from datetime import date
 
 import pytest
-from factories import csrf_token, fresh, history
+from factories import csrf_token, fresh, history, make_bulletin
 
 from casework.bulletins import services
-from casework.bulletins.models import Bulletin
 from casework.errors import GuardFailed, IllegalTrigger, NotFound, NotPermitted, StaleObject
 
 H1 = (date(2021, 1, 1), date(2021, 6, 30))
@@ -28,14 +27,6 @@ def campaign(world, db):
     # The hospital's institution user belongs to the campaign through its case.
     world.make_case(db, campaign=campaign)
     return campaign
-
-
-def make_bulletin(db, campaign, *, period=H1, state="draft", figures=None, **kw):
-    bulletin = Bulletin(campaign=campaign, period_start=period[0], period_end=period[1],
-                        state=state, figures=figures, **kw)
-    db.session.add(bulletin)
-    db.session.commit()
-    return bulletin
 
 
 def _html(response):

@@ -8,7 +8,7 @@ from io import BytesIO
 
 import pytest
 import sqlalchemy as sa
-from factories import csrf_token, fresh, history
+from factories import csrf_token, fresh, history, make_dispute
 from openpyxl import load_workbook
 
 from casework.disputes import services
@@ -20,17 +20,6 @@ from casework.institutions.models import Institution
 @pytest.fixture(autouse=True)
 def today(clock):
     clock("2024-07-10T09:00:00+08:00")
-
-
-def make(db, institution, *, occurred_on=date(2024, 5, 1), route="negotiation",
-         status="open", type="surgery", amount=None, resolved_on=None, summary="术后纠纷",
-         **kw):
-    dispute = MedicalDispute(institution=institution, occurred_on=occurred_on, route=route,
-                             status=status, type=type, amount=amount, resolved_on=resolved_on,
-                             summary=summary, **kw)
-    db.session.add(dispute)
-    db.session.commit()
-    return dispute
 
 
 def _html(response):
@@ -54,8 +43,8 @@ GOOD = {"occurred_on": "2024-06-01", "type": "surgery", "route": "mediation",
     ("district_coordinator", 404, 200), ("admin", 404, 404),
 ])
 def test_who_sees_a_dispute(client, login, db, world, role, own, far):
-    near = make(db, world.hospital)
-    distant = make(db, world.far_hospital)
+    near = make_dispute(db, world.hospital)
+    distant = make_dispute(db, world.far_hospital)
     login.as_(role)
     assert client.get(f"/disputes/{near.id}").status_code == own
     assert client.get(f"/disputes/{distant.id}").status_code == far
@@ -77,7 +66,7 @@ def test_disputes_in_navigation(client, login, role, shown):
 
 
 def test_viewer_reads_only(client, login, db, world):
-    dispute = make(db, world.hospital)
+    dispute = make_dispute(db, world.hospital)
     login.as_("viewer")
     page = _html(client.get(f"/disputes/{dispute.id}"))
     assert 'data-testid="dispute-update"' not in page
@@ -91,7 +80,7 @@ def test_viewer_reads_only(client, login, db, world):
 
 
 def test_another_institutions_dispute_is_404_for_every_action(client, login, db, world):
-    dispute = make(db, world.far_hospital)
+    dispute = make_dispute(db, world.far_hospital)
     login.as_("institution")
     assert client.get(f"/disputes/{dispute.id}").status_code == 404
     assert _post(client, f"/disputes/{dispute.id}/update",
@@ -179,7 +168,7 @@ def test_dates_are_checked_together(db, users, world):
 # --- changing -----------------------------------------------------------------------------------
 
 def test_change_route_status_and_amount_with_history(client, login, db, world):
-    dispute = make(db, world.hospital)
+    dispute = make_dispute(db, world.hospital)
     case = world.make_case(db)
     login.as_("inspector")
     response = _post(client, f"/disputes/{dispute.id}/update", {
@@ -210,7 +199,7 @@ def test_change_route_status_and_amount_with_history(client, login, db, world):
 
 
 def test_a_stale_change_is_a_conflict(client, login, db, world, users):
-    dispute = make(db, world.hospital)
+    dispute = make_dispute(db, world.hospital)
     services.update_dispute(dispute.id, actor=users["coordinator"], version=1,
                             route="litigation", status="open")
     login.as_("institution")
@@ -225,7 +214,7 @@ def test_a_stale_change_is_a_conflict(client, login, db, world, users):
 
 
 def test_bad_change_comes_back_with_what_was_typed(client, login, db, world):
-    dispute = make(db, world.hospital)
+    dispute = make_dispute(db, world.hospital)
     other_case = world.make_case(db, institution=world.far_hospital)
     login.as_("coordinator")
     response = _post(client, f"/disputes/{dispute.id}/update", {
@@ -243,7 +232,7 @@ def test_bad_change_comes_back_with_what_was_typed(client, login, db, world):
 
 
 def test_service_errors(db, world, users):
-    dispute = make(db, world.hospital)
+    dispute = make_dispute(db, world.hospital)
     with pytest.raises(NotFound):
         services.update_dispute(dispute.id, actor=users["other_institution"], version=1,
                                 route="mediation", status="open")
@@ -259,14 +248,14 @@ def test_service_errors(db, world, users):
 @pytest.fixture
 def register(db, world):
     return [
-        make(db, world.hospital, occurred_on=date(2024, 1, 5), route="negotiation",
+        make_dispute(db, world.hospital, occurred_on=date(2024, 1, 5), route="negotiation",
              type="surgery", amount=Decimal("500")),
-        make(db, world.hospital, occurred_on=date(2024, 3, 5), route="mediation",
+        make_dispute(db, world.hospital, occurred_on=date(2024, 3, 5), route="mediation",
              type="nursing", status="resolved", resolved_on=date(2024, 4, 1),
              summary="=HYPERLINK(\"x\")"),
-        make(db, world.clinic, occurred_on=date(2024, 6, 5), route="litigation",
+        make_dispute(db, world.clinic, occurred_on=date(2024, 6, 5), route="litigation",
              type="fees"),
-        make(db, world.far_hospital, occurred_on=date(2023, 12, 5), route="mediation",
+        make_dispute(db, world.far_hospital, occurred_on=date(2023, 12, 5), route="mediation",
              type="surgery"),
     ]
 
