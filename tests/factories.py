@@ -397,15 +397,17 @@ def sent(db, kind: str | None = None) -> set[tuple[str, str]]:
 
 def snapshot(db, *things) -> list:
     """What `things` hold as committed, read on a connection of its own: for a row every
-    column and the number of its history events, for a model class its number of rows."""
+    column and the number of its history events, for a model class or a table name its
+    number of rows."""
     from casework.history.models import HistoryEvent
 
     taken = []
     with db.engine.connect() as conn:
         for thing in things:
-            if isinstance(thing, type):
-                taken.append((thing.__name__, conn.scalar(
-                    sa.select(sa.func.count()).select_from(thing))))
+            if isinstance(thing, type | str):
+                table = db.metadata.tables[thing] if isinstance(thing, str) else thing
+                taken.append((str(thing), conn.scalar(
+                    sa.select(sa.func.count()).select_from(table))))
                 continue
             model, row_id = type(thing), sa.inspect(thing).identity[0]
             stored = conn.execute(sa.select(model.__table__)
@@ -419,8 +421,8 @@ def snapshot(db, *things) -> list:
 
 @contextmanager
 def unchanged(db, *things):
-    """Assert that the block leaves `things` (rows, or model classes for their row count)
-    as they were: state, version, every field and the history count.
+    """Assert that the block leaves `things` as they were: a row's state, version, every
+    field and history count; a model's or table's number of rows (nothing created).
 
         with unchanged(db, order), pytest.raises(NotPermitted):
             services.close(...)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from factories import csrf_token, fresh, history
+from factories import csrf_token, fresh, history, unchanged
 from openpyxl import load_workbook
 
 from casework import periods
@@ -256,16 +256,17 @@ def test_a_coordinator_recomputes_a_draft_after_late_complaints(client, login, d
     assert 'data-testid="recomputed-change"' in _html(client.get(f"/bulletins/{draft.id}"))
 
     # A stale form is a conflict and changes nothing.
-    stale = _post(client, f"/bulletins/{draft.id}/recompute", {"version": "1"})
+    with unchanged(db, draft):
+        stale = _post(client, f"/bulletins/{draft.id}/recompute", {"version": "1"})
     assert stale.status_code == 409 and len(history(db, bulletin)) == 1
 
 
 def test_recompute_is_for_the_campaigns_coordinators_and_drafts_only(db, users, draft):
-    with pytest.raises(NotPermitted):
+    with unchanged(db, draft), pytest.raises(NotPermitted):
         services.recompute_figures(draft.id, actor=users["viewer"], version=1)
     with pytest.raises(NotFound):
         services.recompute_figures(draft.id, actor=users["institution"], version=1)
-    with pytest.raises(StaleObject):
+    with unchanged(db, draft), pytest.raises(StaleObject):
         services.recompute_figures(draft.id, actor=users["coordinator"], version=None)
     services.publish_bulletin(draft.id, actor=users["coordinator"], version=1,
                               commentary="通报")

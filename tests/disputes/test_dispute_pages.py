@@ -8,7 +8,7 @@ from io import BytesIO
 
 import pytest
 import sqlalchemy as sa
-from factories import csrf_token, fresh, history, make_dispute
+from factories import csrf_token, fresh, history, make_dispute, unchanged
 from openpyxl import load_workbook
 
 from casework.disputes import services
@@ -72,10 +72,12 @@ def test_viewer_reads_only(client, login, db, world):
     assert 'data-testid="dispute-update"' not in page
     assert 'data-testid="register-dispute"' not in _html(client.get("/disputes/"))
     assert client.get("/disputes/new").status_code == 403
-    assert _post(client, "/disputes/new", {**GOOD, "institution_id": world.hospital.id}
-                 ).status_code == 403
-    assert _post(client, f"/disputes/{dispute.id}/update",
-                 {"version": "1", "route": "litigation", "status": "open"}).status_code == 403
+    with unchanged(db, "medical_dispute"):
+        assert _post(client, "/disputes/new", {**GOOD, "institution_id": world.hospital.id}
+                     ).status_code == 403
+    with unchanged(db, dispute):
+        assert _post(client, f"/disputes/{dispute.id}/update",
+                     {"version": "1", "route": "litigation", "status": "open"}).status_code == 403
     assert fresh(db, dispute).route == "negotiation"
 
 
@@ -159,7 +161,7 @@ def test_dates_are_checked_together(db, users, world):
                                   occurred_on="1.6.2024", type="surgery", route="mediation",
                                   summary="x", status="open", resolved_on="2024-06-02")
     assert set(error.value.details["errors"]) == {"occurred_on", "resolved_on"}
-    with pytest.raises(NotPermitted):
+    with unchanged(db, "medical_dispute"), pytest.raises(NotPermitted):
         services.register_dispute(actor=users["admin"], institution_id=world.hospital.id,
                                   occurred_on="2024-06-01", type="surgery",
                                   route="mediation", summary="x")
@@ -192,10 +194,10 @@ def test_change_route_status_and_amount_with_history(client, login, db, world):
     assert "协商 → 人民调解" in page
 
     # Nothing changed: no event.
-    unchanged = _post(client, f"/disputes/{dispute.id}/update", {
+    same = _post(client, f"/disputes/{dispute.id}/update", {
         "version": "2", "route": "mediation", "status": "resolved", "resolved_on": "2024-07-01",
         "amount": "8000.00", "case_id": str(case.id)})
-    assert unchanged.status_code == 302 and len(history(db, dispute)) == 1
+    assert same.status_code == 302 and len(history(db, dispute)) == 1
 
 
 def test_a_stale_change_is_a_conflict(client, login, db, world, users):
@@ -203,12 +205,13 @@ def test_a_stale_change_is_a_conflict(client, login, db, world, users):
     services.update_dispute(dispute.id, actor=users["coordinator"], version=1,
                             route="litigation", status="open")
     login.as_("institution")
-    response = _post(client, f"/disputes/{dispute.id}/update",
-                     {"version": "1", "route": "mediation", "status": "open"})
+    with unchanged(db, dispute):
+        response = _post(client, f"/disputes/{dispute.id}/update",
+                         {"version": "1", "route": "mediation", "status": "open"})
     assert response.status_code == 409
     assert "其他人" in _html(response) or "他人" in _html(response)
     assert fresh(db, dispute).route == "litigation"
-    with pytest.raises(StaleObject):
+    with unchanged(db, dispute), pytest.raises(StaleObject):
         services.update_dispute(dispute.id, actor=users["coordinator"], version=1,
                                 route="mediation", status="open")
 
@@ -236,7 +239,7 @@ def test_service_errors(db, world, users):
     with pytest.raises(NotFound):
         services.update_dispute(dispute.id, actor=users["other_institution"], version=1,
                                 route="mediation", status="open")
-    with pytest.raises(NotPermitted):
+    with unchanged(db, dispute), pytest.raises(NotPermitted):
         services.update_dispute(dispute.id, actor=users["viewer"], version=1,
                                 route="mediation", status="open")
     with pytest.raises(NotFound):

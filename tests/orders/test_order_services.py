@@ -20,6 +20,7 @@ from factories import (
     photo,
     raise_order,
     stored_files,
+    unchanged,
 )
 from sample_files import png_bytes
 
@@ -152,7 +153,7 @@ def test_raise_order_is_idempotent_on_request_key(world, db, users, today):
 def test_only_officers_raise_orders(world, db, users, today, role):
     case = world.make_case(db, state="rectification")
     findings = add_findings(db, case, users["inspector"])
-    with pytest.raises(NotPermitted):
+    with unchanged(db, case, "rectification_order"), pytest.raises(NotPermitted):
         raise_order(case, users[role], findings)
 
 
@@ -293,7 +294,7 @@ def test_a_failed_transition_leaves_no_file_behind(app, world, db, users, today)
     order = issue_order(world, db, users)
     services.fire_order(order.id, "acknowledge", actor=hospital, version=1)
     before = stored_files(app)
-    with pytest.raises(StaleObject):
+    with unchanged(db, order, "submission"), pytest.raises(StaleObject):
         services.submit_rectification(order.id, actor=hospital, version=1, report="报告",
                                       files=[photo()])
     assert stored_files(app) == before
@@ -318,7 +319,7 @@ def test_late_submission_is_marked_late(world, db, users, clock, today):
 ])
 def test_who_may_fire_what(world, db, users, today, trigger, role):
     order = issue_order(world, db, users)
-    with pytest.raises((NotPermitted, NotFound)):
+    with unchanged(db, order), pytest.raises((NotPermitted, NotFound)):
         services.fire_order(order.id, trigger, actor=users[role], version=1, comment="理由")
     assert fresh(db, order).state == "issued"
 
@@ -354,7 +355,7 @@ def test_extension_approved_moves_overdue_order_back_to_acknowledged(world, db, 
     with pytest.raises(GuardFailed):  # one pending request at a time
         services.request_extension(order.id, actor=hospital, reason="再次申请",
                                    proposed_deadline=date(2025, 5, 30))
-    with pytest.raises(NotPermitted):
+    with unchanged(db, order, request), pytest.raises(NotPermitted):
         services.decide_extension(request.id, actor=users["inspector"], approve=True,
                                   version=fresh(db, order).version)
     services.decide_extension(request.id, actor=coordinator, approve=True,
@@ -378,7 +379,7 @@ def test_extension_request_validation(world, db, users, today):
         services.request_extension(order.id, actor=hospital, reason=" ",
                                    proposed_deadline=order.deadline)
     assert set(caught.value.details["errors"]) == {"reason", "proposed_deadline"}
-    with pytest.raises(NotPermitted):
+    with unchanged(db, order, "extension_request"), pytest.raises(NotPermitted):
         services.request_extension(order.id, actor=users["inspector"], reason="理由",
                                    proposed_deadline=order.deadline + timedelta(days=9))
     assert db.session.scalar(sa.select(sa.func.count(ExtensionRequest.id))) == 0

@@ -21,6 +21,7 @@ from factories import (
     photo,
     stored_files,
     submit_report,
+    unchanged,
 )
 from flask_babel import gettext
 
@@ -120,7 +121,7 @@ def test_a_repeated_draft_save_is_not_a_conflict_but_a_different_stale_one_is(db
     # The same save again (a double tap) with the version it was sent with: fine.
     services.save_report_draft(report.id, version=1, **args)
     assert fresh(db, report).version == 2
-    with pytest.raises(StaleObject):
+    with unchanged(db, report), pytest.raises(StaleObject):
         services.save_report_draft(report.id, version=1, actor=users["institution"],
                                    body="另一个版本", fields={})
     assert fresh(db, report).body == "草稿"
@@ -257,7 +258,7 @@ def test_a_retried_submit_with_the_same_key_is_one_submit(db, users, report):
 def test_a_stale_submit_without_a_key_is_refused(db, users, report):
     services.save_report_draft(report.id, actor=users["institution"], version=1, body="草稿",
                                fields={})
-    with pytest.raises(StaleObject):
+    with unchanged(db, report), pytest.raises(StaleObject):
         services.submit_report(report.id, actor=users["institution"], version=1,
                                body="正文", fields=FIGURES)
     assert fresh(db, report).state == "pending"
@@ -282,7 +283,7 @@ def test_another_institution_sees_nothing(db, users, report):
 def test_institution_cannot_review_its_own_report(db, users, report):
     submit_report(report, users["institution"])
     for trigger in ("accept", "return"):
-        with pytest.raises(NotPermitted):
+        with unchanged(db, report), pytest.raises(NotPermitted):
             services.fire_report(report.id, trigger, actor=users["institution"], version=2,
                                  comment="自己通过")
     assert fresh(db, report).state == "submitted"
@@ -292,21 +293,21 @@ def test_viewer_reads_but_changes_nothing(db, users, report):
     viewer = users["viewer"]
     assert services.get_report(report.id, viewer).id == report.id
     assert [r.id for r in services.list_reports(viewer).items] == [report.id]
-    with pytest.raises(NotPermitted):
+    with unchanged(db, report), pytest.raises(NotPermitted):
         submit_report(report, viewer)
-    with pytest.raises(NotPermitted):
+    with unchanged(db, report), pytest.raises(NotPermitted):
         services.save_report_draft(report.id, actor=viewer, version=1, body="x", fields={})
     submit_report(report, users["institution"])
-    with pytest.raises(NotPermitted):
+    with unchanged(db, report), pytest.raises(NotPermitted):
         services.fire_report(report.id, "accept", actor=viewer, version=2)
     assert services.available_triggers(fresh(db, report), viewer) == []
     assert services.may_edit(fresh(db, report), viewer) is False
 
 
 def test_coordinator_does_not_write_the_institutions_report(db, users, report):
-    with pytest.raises(NotPermitted):
+    with unchanged(db, report), pytest.raises(NotPermitted):
         submit_report(report, users["coordinator"])
-    with pytest.raises(NotPermitted):
+    with unchanged(db, report), pytest.raises(NotPermitted):
         services.save_report_draft(report.id, actor=users["coordinator"], version=1,
                                    body="代写", fields={})
 

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from factories import FIGURES, Q1, csrf_token, fresh, history, make_report, submit_report
+from factories import FIGURES, Q1, csrf_token, fresh, history, make_report, submit_report, unchanged
 from sample_files import png_bytes
 
 from casework.evidence.models import Attachment
@@ -228,7 +228,8 @@ def test_posts_without_csrf_token_are_refused(client, login, db, report):
 def test_submit_of_an_accepted_report_is_a_conflict(client, login, db, case):
     report = make_report(db, case, state="accepted", body="旧", version=3)
     login.as_("institution")
-    response = _post(client, f"/reports/{report.id}/submit", _form(report, body=""))
+    with unchanged(db, report):
+        response = _post(client, f"/reports/{report.id}/submit", _form(report, body=""))
     assert response.status_code == 409
 
 
