@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from browser.test_role_journeys import log_in
+from browser.journeys import log_in
 from casework.complaints.models import Complaint
 
 pytestmark = pytest.mark.browser
