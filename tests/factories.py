@@ -309,7 +309,7 @@ def make_points_entry(db, institution, *, points=5, year=2022, awarded_on=None,
 
 
 def make_points_rule(db, code="test-rule", *, institution_points=2, staff_points=1,
-                     source="inspection", description="测试规则", commit=True, **kw):
+                     source="manual", description="测试规则", commit=True, **kw):
     from casework.points.models import PointsRule
 
     return _save(db, PointsRule(code=code, source=source, institution_points=institution_points,
