@@ -3,9 +3,10 @@
 DATABASE_URL picks the database: unset means a fresh SQLite file per run; the test
 script runs the suite a second time against PostgreSQL.
 
-The database is opt-in: a test gets the app, the migrated schema and its tables emptied
-afterwards only by asking for `db` (or `app`, `world`, `users`, `client`, `runner`,
-`login`, which need it); the pure machine tests run without one. The objects the tests
+The database is opt-in: a test gets an app context and its tables emptied afterwards
+only by asking for `db` (or `world`, `users`, `client`, `runner`, `login`,
+`count_queries`, which ask for it; `app` alone is the migrated app, no cleanup); the
+pure machine tests run without a database. The objects the tests
 build come from tests/factories.py.
 """
 
