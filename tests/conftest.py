@@ -2,29 +2,30 @@
 
 DATABASE_URL picks the database: unset means a fresh SQLite file per run; the test
 script runs the suite a second time against PostgreSQL.
+
+The database is opt-in: a test gets an app context and its tables emptied afterwards
+only by asking for `db` (or `world`, `users`, `client`, `runner`, `login`,
+`count_queries`, which ask for it; `app` alone is the migrated app, no cleanup); the
+pure machine tests run without a database. The objects the tests
+build come from tests/factories.py.
 """
 
 import os
-import re
 import shutil
 import threading
-from datetime import date
 from pathlib import Path
 
+import factories
 import pytest
 import sqlalchemy as sa
 import time_machine
+from factories import PASSWORD, csrf_token
 from flask.testing import FlaskClient
-from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from casework import create_app
 from casework.extensions import db as _db
 from config import TestConfig
-
-PASSWORD = "Correct-horse-42"
-# scrypt is slow by design; hash once per run and share it between test users.
-_PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -113,7 +114,7 @@ def _restore_calendar():
     _db.session.remove()
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def _calendar_baseline(app):
     with app.app_context():
         _seeded_calendar["fingerprint"] = _calendar_fingerprint()
@@ -131,8 +132,8 @@ def empty_calendar(db):
     return db
 
 
-@pytest.fixture(autouse=True)
-def db(app):
+@pytest.fixture
+def db(app, _calendar_baseline):
     """Per-test isolation that lets code under test commit: empty every table after."""
     ctx = app.app_context()
     ctx.push()
@@ -206,105 +207,54 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def client(app):
+def client(app, db):
     app.test_client_class = IsolatedClient
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):
+def runner(app, db):
     return app.test_cli_runner()
 
 
 class World:
-    """A small jurisdiction: a city with two districts and institutions in each."""
+    """A small jurisdiction: a city with two districts and institutions in each, and a
+    user per role (built with tests/factories.py)."""
 
     def __init__(self, db):
-        from casework.institutions.models import Institution, Region
-        from casework.users.models import User
-
-        self.city = Region(code="640500", name="中卫市", name_en="Zhongwei", level="city")
-        db.session.add(self.city)
-        db.session.flush()
-        self.city.path = f"/{self.city.id}/"
-        self.district = self._region(db, "640502", "沙坡头区", "district")
-        self.other_district = self._region(db, "640521", "中宁县", "county")
-        self.hospital = Institution(code="H1", name="中卫市人民医院", type="general_hospital",
+        self.city = factories.make_region(db, "640500", "中卫市", "city", name_en="Zhongwei")
+        self.district = factories.make_region(db, "640502", "沙坡头区", "district",
+                                              parent=self.city)
+        self.other_district = factories.make_region(db, "640521", "中宁县", "county",
+                                                    parent=self.city)
+        institution = factories.make_institution
+        self.hospital = institution(db, "H1", "中卫市人民医院", type="general_hospital",
                                     level="tertiary", ownership="public", region=self.district)
-        self.clinic = Institution(code="C1", name="滨河诊所", type="clinic", level="ungraded",
-                                  ownership="private", region=self.district)
-        self.far_hospital = Institution(code="H2", name="中宁县人民医院",
-                                        type="general_hospital", level="secondary",
-                                        ownership="public", region=self.other_district)
-        db.session.add_all([self.hospital, self.clinic, self.far_hospital])
-        db.session.flush()
-
-        def user(username, role, region=None, institution=None):
-            u = User(username=username, display_name=username, role=role, region=region,
-                     institution=institution, active=True, locale="zh_CN", failed_logins=0,
-                     password_hash=_PASSWORD_HASH)
-            db.session.add(u)
-            return u
-
+        self.clinic = institution(db, "C1", "滨河诊所", region=self.district)
+        self.far_hospital = institution(db, "H2", "中宁县人民医院", type="general_hospital",
+                                        level="secondary", ownership="public",
+                                        region=self.other_district)
+        user = factories.make_user
         self.users = {
-            "coordinator": user("coord", "coordinator", region=self.city),
-            "inspector": user("insp", "inspector", region=self.city),
-            "institution": user("hosp", "institution", institution=self.hospital),
-            "admin": user("admin", "admin"),
-            "viewer": user("viewer", "viewer", region=self.city),
+            "coordinator": user(db, "coord", "coordinator", region=self.city),
+            "inspector": user(db, "insp", "inspector", region=self.city),
+            "institution": user(db, "hosp", "institution", institution=self.hospital),
+            "admin": user(db, "admin", "admin"),
+            "viewer": user(db, "viewer", "viewer", region=self.city),
             # Outside the others' reach: another hospital, another district's staff.
-            "other_institution": user("far-hosp", "institution", institution=self.far_hospital),
-            "district_coordinator": user("far-coord", "coordinator", region=self.other_district),
+            "other_institution": user(db, "far-hosp", "institution",
+                                      institution=self.far_hospital),
+            "district_coordinator": user(db, "far-coord", "coordinator",
+                                         region=self.other_district),
         }
         db.session.commit()
 
-    def _region(self, db, code, name, level):
-        from casework.institutions.models import Region
-
-        region = Region(code=code, name=name, level=level, parent=self.city)
-        db.session.add(region)
-        db.session.flush()
-        region.path = f"{self.city.path}{region.id}/"
-        return region
-
     def make_campaign(self, db, code="test-campaign", region=None, **overrides):
-        from casework.campaigns.models import Campaign, CampaignPhase, CoverageRule, KeyTask
-
-        values = dict(code=code, title="测试专项行动", title_en="Test campaign",
-                      issuing_body="中卫市卫生健康委员会", region=region or self.city,
-                      starts_on=date(2021, 4, 1), ends_on=date(2022, 12, 31))
-        values.update(overrides)
-        campaign = Campaign(**values)
-        campaign.phases = [
-            CampaignPhase(position=0, kind="mobilisation", name="宣传动员阶段",
-                          starts_on=date(2021, 4, 1), ends_on=date(2021, 5, 31)),
-            CampaignPhase(position=1, kind="rectification", name="集中治理阶段",
-                          starts_on=date(2021, 6, 1), ends_on=date(2022, 10, 31)),
-            CampaignPhase(position=2, kind="tackling", name="集中攻坚",
-                          starts_on=date(2022, 1, 1), ends_on=date(2022, 10, 31)),
-            CampaignPhase(position=3, kind="consolidation", name="巩固提升阶段",
-                          starts_on=date(2022, 12, 1), ends_on=date(2022, 12, 31)),
-        ]
-        campaign.key_tasks = [KeyTask(position=0, code="KT1", title="整治红包回扣")]
-        campaign.coverage_rules = [
-            CoverageRule(position=0, code="hospitals", label="医院",
-                         institution_types=["general_hospital"], target_percent=100),
-            CoverageRule(position=1, code="others", label="其他机构",
-                         institution_types=["clinic"], target_percent=50),
-        ]
-        db.session.add(campaign)
-        db.session.commit()
-        return campaign
+        return factories.make_campaign(db, region or self.city, code, **overrides)
 
     def make_case(self, db, institution=None, campaign=None, state="mobilisation", **kw):
-        from casework.cases.models import InspectionCase
-
-        campaign = campaign or self.make_campaign(db)
-        case = InspectionCase(campaign=campaign, institution=institution or self.hospital,
-                              state=state, **kw)
-        db.session.add(case)
-        db.session.commit()
-        return case
+        return factories.make_case(db, campaign or self.make_campaign(db),
+                                   institution or self.hospital, state, **kw)
 
 
 @pytest.fixture
@@ -315,16 +265,6 @@ def world(db):
 @pytest.fixture
 def users(world):
     return world.users
-
-
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_token(client, path="/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = CSRF_RE.search(html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
 
 
 class AuthActions:
@@ -367,7 +307,7 @@ def clock():
 
 
 @pytest.fixture
-def count_queries(app):
+def count_queries(app, db):
     """Context manager counting the SQL statements executed inside it."""
     from contextlib import contextmanager
 

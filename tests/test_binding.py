@@ -214,7 +214,40 @@ def test_write_by_someone_else_after_reading_is_caught(world, db, users):
     _assert_untouched(db, case.id, "mobilisation", 2)
 
 
-def test_write_between_lock_and_update_is_caught_or_blocked(world, db, users, monkeypatch):
+@pytest.fixture
+def interference(db, monkeypatch):
+    """`interference(ids)`: from now on registry.fire first bumps the version of the case
+    it is given (if its id is in `ids`; any case without) on a connection of its own,
+    between apply()'s read and its write. Returns a dict whose "other" says whether that
+    writer got through ("written") or waited on the row lock and gave up ("blocked")."""
+    dialect = db.engine.dialect.name
+    real_fire = registry.fire
+    outcome = {}
+
+    def interfere(ids=None):
+        def fire_after_interference(name, row, trigger, **kwargs):
+            if ids is None or row.id in ids:
+                with db.engine.connect() as other:
+                    if dialect == "postgresql":
+                        other.execute(sa.text("SET lock_timeout = '200ms'"))
+                    try:
+                        other.execute(sa.update(InspectionCase)
+                                      .where(InspectionCase.id == row.id)
+                                      .values(version=InspectionCase.version + 1))
+                        other.commit()
+                        outcome["other"] = "written"
+                    except sa.exc.OperationalError:
+                        other.rollback()
+                        outcome["other"] = "blocked"
+            return real_fire(name, row, trigger, **kwargs)
+
+        monkeypatch.setattr(registry, "fire", fire_after_interference)
+        return outcome
+
+    return interfere
+
+
+def test_write_between_lock_and_update_is_caught_or_blocked(world, db, users, interference):
     """Another writer strikes after apply() has read the row, before it writes.
 
     On PostgreSQL the row lock (SELECT ... FOR UPDATE) makes that writer wait: it times
@@ -223,24 +256,7 @@ def test_write_between_lock_and_update_is_caught_or_blocked(world, db, users, mo
     """
     case = world.make_case(db)
     dialect = db.engine.dialect.name
-    real_fire = registry.fire
-    outcome = {}
-
-    def fire_after_interference(name, row, trigger, **kwargs):
-        with db.engine.connect() as other:
-            if dialect == "postgresql":
-                other.execute(sa.text("SET lock_timeout = '200ms'"))
-            try:
-                other.execute(sa.update(InspectionCase).where(InspectionCase.id == row.id)
-                              .values(version=InspectionCase.version + 1))
-                other.commit()
-                outcome["other"] = "written"
-            except sa.exc.OperationalError:
-                other.rollback()
-                outcome["other"] = "blocked"
-        return real_fire(name, row, trigger, **kwargs)
-
-    monkeypatch.setattr(registry, "fire", fire_after_interference)
+    outcome = interference()
     if dialect == "postgresql":
         binding.apply(case, "start_rectification", actor=users["coordinator"], version=1)
         assert outcome["other"] == "blocked"
@@ -526,7 +542,7 @@ def test_batch_policy_refusal_writes_nothing(world, db):
     _assert_untouched(db, cases[0].id, "consolidation", 1)
 
 
-def test_batch_write_between_read_and_update_is_caught_or_blocked(world, db, monkeypatch):
+def test_batch_write_between_read_and_update_is_caught_or_blocked(world, db, interference):
     """As for apply(): PostgreSQL's row lock blocks the other writer; on SQLite the
     version check of the batch UPDATE turns the lost update into StaleObject and
     nothing of the batch is written."""
@@ -534,25 +550,7 @@ def test_batch_write_between_read_and_update_is_caught_or_blocked(world, db, mon
     cases = [world.make_case(db, institution=i, campaign=campaign)
              for i in (world.hospital, world.clinic)]
     dialect = db.engine.dialect.name
-    real_fire = registry.fire
-    outcome = {}
-
-    def fire_after_interference(name, row, trigger, **kwargs):
-        if row.id == cases[1].id:
-            with db.engine.connect() as other:
-                if dialect == "postgresql":
-                    other.execute(sa.text("SET lock_timeout = '200ms'"))
-                try:
-                    other.execute(sa.update(InspectionCase).where(InspectionCase.id == row.id)
-                                  .values(version=InspectionCase.version + 1))
-                    other.commit()
-                    outcome["other"] = "written"
-                except sa.exc.OperationalError:
-                    other.rollback()
-                    outcome["other"] = "blocked"
-        return real_fire(name, row, trigger, **kwargs)
-
-    monkeypatch.setattr(registry, "fire", fire_after_interference)
+    outcome = interference({cases[1].id})
     ids = [c.id for c in cases]
     if dialect == "postgresql":
         assert binding.apply_batch(InspectionCase, ids, "start_rectification",

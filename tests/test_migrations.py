@@ -77,7 +77,7 @@ def test_migrations_work_after_the_round_trip(app, world, db):
     assert case.id is not None and case.version == 1
 
 
-def test_one_head_and_a_linear_history(app):
+def test_one_head_and_a_linear_history(app, db):
     script = _script_directory(app)
     assert len(script.get_heads()) == 1
     revisions = list(script.walk_revisions())

@@ -111,7 +111,7 @@ def test_local_symlinked_fan_out_directory_is_refused(local, tmp_path):
     assert (elsewhere / key[3:]).read_bytes() == b"secret"
 
 
-def test_get_storage_follows_config_and_is_cached(app):
+def test_get_storage_follows_config_and_is_cached(app, db):
     storage = get_storage()
     assert isinstance(storage, LocalStorage)
     assert str(storage.root) == os.path.realpath(app.config["UPLOAD_DIR"])

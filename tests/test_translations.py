@@ -15,8 +15,7 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
-
-from conftest import PASSWORD, csrf_token
+from factories import PASSWORD, csrf_token
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "casework" / "translations"

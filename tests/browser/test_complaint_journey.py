@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.test_role_journeys import log_in, log_out, zh
+from browser.journeys import log_in, log_out, zh
 from casework import labels
 
 pytestmark = pytest.mark.browser

@@ -3,10 +3,10 @@ headless Chromium at the tablet size, in zh_CN (screenshots in test-artifacts/sc
 
 import pytest
 import sqlalchemy as sa
-from dashboard.report_scenario import END, START, build
 from playwright.sync_api import expect
+from report_scenario import END, START, build
 
-from browser.test_role_journeys import log_in, log_out
+from browser.journeys import log_in, log_out
 from casework.cases.models import MobilisationRecord
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from browser.test_role_journeys import log_in, log_out, zh
+from browser.journeys import log_in, log_out, zh
 
 pytestmark = pytest.mark.browser
 

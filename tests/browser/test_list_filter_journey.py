@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from browser.test_role_journeys import log_in
+from browser.journeys import log_in
 from casework.complaints.models import Complaint
 
 pytestmark = pytest.mark.browser

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from sample_files import PDF_BYTES, png_bytes
 
 from browser.conftest import SCREENSHOTS
-from browser.test_role_journeys import log_in, log_out, zh
+from browser.journeys import log_in, log_out, zh
 from casework import clock, labels
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.test_role_journeys import log_in, log_out
+from browser.journeys import log_in, log_out
 from casework.complaints import services as complaints
 from casework.points import services as points
 

@@ -8,11 +8,10 @@ login error), the text must also contain Chinese characters.
 import re
 
 import pytest
-from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 
+from browser.journeys import log_in, log_out, zh
 from casework import labels
-from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -50,16 +49,6 @@ MIN_TOUCH_PX = 44
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def zh(app, message, *args, **variables) -> str:
-    """What a zh_CN user reads: `message` a msgid, or a casework.labels function and its
-    arguments (`zh(app, labels.state_label, "rectification")`), so message contexts and
-    wording stay the app's business."""
-    with app.test_request_context(), force_locale("zh_CN"):
-        if callable(message):
-            return str(message(*args, **variables))
-        return gettext(message, **variables)
-
-
 def assert_touch_targets(locator, what: str):
     count = locator.count()
     assert count, f"no {what} on the page"
@@ -67,24 +56,6 @@ def assert_touch_targets(locator, what: str):
         box = locator.nth(i).bounding_box()
         assert box is not None, f"{what} #{i} is not rendered"
         assert box["height"] >= MIN_TOUCH_PX, f"{what} #{i} is {box['height']:.0f}px tall"
-
-
-def log_in(page, user):
-    page.goto("/login")
-    page.locator("#username").fill(user.username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form[action='/login'] button[type=submit]").tap()
-    page.wait_for_url(re.compile(r"/dashboard$"))
-
-
-def log_out(page):
-    page.get_by_test_id("user-menu").tap()
-    page.locator("form[action='/logout'] button[type=submit]").tap()
-    page.wait_for_url(re.compile(r"/login$"))
-    expect(page.locator("#username")).to_be_visible()
-    # The session is really gone: the dashboard sends us back to the login page.
-    page.goto("/dashboard")
-    expect(page).to_have_url(re.compile(r"/login\?next=%2Fdashboard$"))
 
 
 def nav_links(page) -> dict[str, str]:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token, fresh, history, unchanged
 from openpyxl import load_workbook
 
 from casework import periods
@@ -18,10 +19,8 @@ from casework.cases.models import InspectionCase
 from casework.complaints.models import Complaint
 from casework.disputes.models import MedicalDispute
 from casework.errors import GuardFailed, NotFound, NotPermitted, StaleObject
-from casework.history.models import HistoryEvent
 from casework.institutions.models import Institution
 from casework.settings import services as settings
-from conftest import csrf_token
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # World.make_campaign starts on 1 April 2021: its first half-year is clipped to
@@ -230,17 +229,6 @@ def draft(db, data):
     return db.session.scalar(sa.select(Bulletin))
 
 
-def fresh(db, bulletin):
-    db.session.expire_all()
-    return db.session.get(Bulletin, bulletin.id)
-
-
-def events(db, bulletin):
-    return list(db.session.scalars(sa.select(HistoryEvent).where(
-        HistoryEvent.object_type == "bulletin", HistoryEvent.object_id == bulletin.id)
-        .order_by(HistoryEvent.id)))
-
-
 def test_the_sweep_drafts_the_figures(draft):
     assert rows_by_code(draft.figures)["H1"]["rate_per_10k"] == 0.77
     assert draft.figures["totals"]["complaints"] == 9
@@ -260,7 +248,7 @@ def test_a_coordinator_recomputes_a_draft_after_late_complaints(client, login, d
     h1 = rows_by_code(bulletin.figures)["H1"]
     # (6 + 2) × 10,000 / 91,000 = 0.879… → 0.88
     assert (h1["complaints"], h1["rate_per_10k"], bulletin.version) == (6, 0.88, 2)
-    (event,) = events(db, bulletin)
+    (event,) = history(db, bulletin)
     assert (event.trigger, event.from_state, event.to_state, event.actor_role) == (
         "recomputed", "draft", "draft", "coordinator")
     assert event.data == {"old_complaints": 9, "new_complaints": 10, "old_disputes": 7,
@@ -268,22 +256,23 @@ def test_a_coordinator_recomputes_a_draft_after_late_complaints(client, login, d
     assert 'data-testid="recomputed-change"' in _html(client.get(f"/bulletins/{draft.id}"))
 
     # A stale form is a conflict and changes nothing.
-    stale = _post(client, f"/bulletins/{draft.id}/recompute", {"version": "1"})
-    assert stale.status_code == 409 and len(events(db, bulletin)) == 1
+    with unchanged(db, draft):
+        stale = _post(client, f"/bulletins/{draft.id}/recompute", {"version": "1"})
+    assert stale.status_code == 409 and len(history(db, bulletin)) == 1
 
 
 def test_recompute_is_for_the_campaigns_coordinators_and_drafts_only(db, users, draft):
-    with pytest.raises(NotPermitted):
+    with unchanged(db, draft), pytest.raises(NotPermitted):
         services.recompute_figures(draft.id, actor=users["viewer"], version=1)
     with pytest.raises(NotFound):
         services.recompute_figures(draft.id, actor=users["institution"], version=1)
-    with pytest.raises(StaleObject):
+    with unchanged(db, draft), pytest.raises(StaleObject):
         services.recompute_figures(draft.id, actor=users["coordinator"], version=None)
     services.publish_bulletin(draft.id, actor=users["coordinator"], version=1,
                               commentary="通报")
     with pytest.raises(GuardFailed):
         services.recompute_figures(draft.id, actor=users["coordinator"], version=2)
-    assert [e.trigger for e in events(db, draft)] == ["publish"]
+    assert [e.trigger for e in history(db, draft)] == ["publish"]
 
 
 def test_the_page_shows_the_chart_ranking_and_who_is_proposed(client, login, db, users,

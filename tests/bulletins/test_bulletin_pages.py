@@ -8,13 +8,10 @@ Bulletins are created directly here (the scheduler's job drafts them in real lif
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
+from factories import csrf_token, fresh, history, make_bulletin, unchanged
 
 from casework.bulletins import services
-from casework.bulletins.models import Bulletin
 from casework.errors import GuardFailed, IllegalTrigger, NotFound, NotPermitted, StaleObject
-from casework.history.models import HistoryEvent
-from conftest import csrf_token
 
 H1 = (date(2021, 1, 1), date(2021, 6, 30))
 
@@ -30,25 +27,6 @@ def campaign(world, db):
     # The hospital's institution user belongs to the campaign through its case.
     world.make_case(db, campaign=campaign)
     return campaign
-
-
-def make_bulletin(db, campaign, *, period=H1, state="draft", figures=None, **kw):
-    bulletin = Bulletin(campaign=campaign, period_start=period[0], period_end=period[1],
-                        state=state, figures=figures, **kw)
-    db.session.add(bulletin)
-    db.session.commit()
-    return bulletin
-
-
-def history(db, bulletin):
-    return list(db.session.scalars(
-        sa.select(HistoryEvent).where(HistoryEvent.object_type == "bulletin",
-                                      HistoryEvent.object_id == bulletin.id)))
-
-
-def fresh(db, bulletin):
-    db.session.expire_all()
-    return db.session.get(Bulletin, bulletin.id)
 
 
 def _html(response):
@@ -229,11 +207,13 @@ def test_coordinator_saves_the_commentary_then_publishes(client, login, db, camp
     assert 'data-testid="commentary-form"' not in page and "上半年投诉情况通报如下。" in page
 
     # Published is final: neither publishing again nor editing the commentary.
-    again = _post(client, f"/bulletins/{bulletin.id}/publish",
-                  {"version": str(bulletin.version), "commentary": "改"})
+    with unchanged(db, bulletin):
+        again = _post(client, f"/bulletins/{bulletin.id}/publish",
+                      {"version": str(bulletin.version), "commentary": "改"})
     assert again.status_code == 409
-    edit = _post(client, f"/bulletins/{bulletin.id}/commentary",
-                 {"version": str(bulletin.version), "commentary": "改"})
+    with unchanged(db, bulletin):
+        edit = _post(client, f"/bulletins/{bulletin.id}/commentary",
+                     {"version": str(bulletin.version), "commentary": "改"})
     assert edit.status_code == 409
     assert fresh(db, bulletin).commentary == "上半年投诉情况通报如下。"
 
@@ -244,16 +224,18 @@ def test_a_stale_publish_is_a_conflict_and_changes_nothing(client, login, db, us
     services.save_commentary(draft.id, actor=users["coordinator"], version=1,
                              commentary="别人的修改")
     login.as_("coordinator")
-    response = _post(client, f"/bulletins/{draft.id}/publish",
-                     {"version": "1", "commentary": "我的评述"})
+    with unchanged(db, draft):
+        response = _post(client, f"/bulletins/{draft.id}/publish",
+                         {"version": "1", "commentary": "我的评述"})
     assert response.status_code == 409
     bulletin = fresh(db, draft)
     assert bulletin.state == "draft" and bulletin.commentary == "别人的修改"
     assert history(db, bulletin) == []
-    stale_save = _post(client, f"/bulletins/{draft.id}/commentary",
-                       {"version": "1", "commentary": "我的评述"})
+    with unchanged(db, draft):
+        stale_save = _post(client, f"/bulletins/{draft.id}/commentary",
+                           {"version": "1", "commentary": "我的评述"})
     assert stale_save.status_code == 409
-    with pytest.raises(StaleObject):
+    with unchanged(db, draft), pytest.raises(StaleObject):
         services.publish_bulletin(draft.id, actor=users["coordinator"], version=None,
                                   commentary="")
 
@@ -262,8 +244,9 @@ def test_too_long_commentary_comes_back_with_the_text(client, login, db, campaig
     draft = make_bulletin(db, campaign)
     login.as_("coordinator")
     text = "长" * 20001
-    response = _post(client, f"/bulletins/{draft.id}/publish", {"version": "1",
-                                                                "commentary": text})
+    with unchanged(db, draft):
+        response = _post(client, f"/bulletins/{draft.id}/publish", {"version": "1",
+                                                                    "commentary": text})
     assert response.status_code == 422
     page = _html(response)
     assert 'data-error="commentary"' in page and text in page
@@ -279,8 +262,9 @@ def test_only_coordinators_publish(client, login, db, campaign, role, status):
     for path in ("publish", "commentary"):
         # Even with bad input: 403/404, not a form to correct.
         for commentary in ("评述", "长" * 20001):
-            response = _post(client, f"/bulletins/{draft.id}/{path}",
-                             {"version": "1", "commentary": commentary})
+            with unchanged(db, draft):
+                response = _post(client, f"/bulletins/{draft.id}/{path}",
+                                 {"version": "1", "commentary": commentary})
             assert response.status_code == status, (path, response.status_code)
     bulletin = fresh(db, draft)
     assert bulletin.state == "draft" and bulletin.commentary is None
@@ -288,7 +272,7 @@ def test_only_coordinators_publish(client, login, db, campaign, role, status):
 
 def test_service_errors(db, users, campaign):
     draft = make_bulletin(db, campaign)
-    with pytest.raises(NotPermitted):
+    with unchanged(db, draft), pytest.raises(NotPermitted):
         services.publish_bulletin(draft.id, actor=users["viewer"], version=1, commentary="")
     with pytest.raises(NotFound):
         services.publish_bulletin(draft.id, actor=users["institution"], version=1,

@@ -1,18 +1,15 @@
 """The campaign report: figures for a seeded scenario, counted by hand (see
-tests/dashboard/report_scenario.py for the arithmetic), export, print and permissions."""
+tests/report_scenario.py for the arithmetic), export, print and permissions."""
 
-import sys
 from io import BytesIO
-from pathlib import Path
 
 import pytest
+from factories import make_region
 from openpyxl import load_workbook
+from report_scenario import END, START, add_more, build
 
 from casework.campaigns.report import campaign_report
 from casework.errors import Invalid, NotFound, NotPermitted
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "dashboard"))
-from report_scenario import END, START, add_more, build  # noqa: E402
 
 
 @pytest.fixture
@@ -90,9 +87,7 @@ def test_who_may_read_the_report(scenario, login, client, role, status):
 
 
 def test_a_campaign_outside_the_region_is_not_found(world, db, users, app):
-    region = world._region(db, "150000", "别处", "city")
-    region.parent = None
-    region.path = f"/{region.id}/"
+    region = make_region(db, "150000", "别处", "city")
     db.session.commit()
     campaign = world.make_campaign(db, code="elsewhere", region=region)
     with app.test_request_context(), pytest.raises(NotFound):

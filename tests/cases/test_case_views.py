@@ -3,6 +3,7 @@
 import re
 
 import sqlalchemy as sa
+from factories import unchanged
 
 from casework.cases.models import InspectionCase
 from casework.history.models import HistoryEvent
@@ -41,7 +42,8 @@ def test_coordinator_moves_case_and_history_records_it(client, login, world, db)
 def test_illegal_trigger_is_409_naming_allowed_and_writes_nothing(client, login, world, db):
     case = world.make_case(db)
     login.as_("coordinator")
-    response = _fire(client, case, "start_consolidation", 1)
+    with unchanged(db, case):
+        response = _fire(client, case, "start_consolidation", 1)
     assert response.status_code == 409
     body = response.get_data(as_text=True)
     assert "进入集中治理阶段" in body
@@ -54,7 +56,8 @@ def test_illegal_trigger_is_409_naming_allowed_and_writes_nothing(client, login,
 def test_unknown_trigger_is_409(client, login, world, db):
     case = world.make_case(db)
     login.as_("coordinator")
-    assert _fire(client, case, "explode", 1).status_code == 409
+    with unchanged(db, case):
+        assert _fire(client, case, "explode", 1).status_code == 409
     assert _events(db, case) == []
 
 
@@ -63,7 +66,8 @@ def test_stale_version_is_409_and_writes_nothing(client, login, world, db):
     login.as_("coordinator")
     assert _fire(client, case, "start_rectification", 1).status_code == 302
     # A second tab still holding version 1 tries to designate tackling.
-    response = _fire(client, case, "designate_tackling", 1, comment="落后单位")
+    with unchanged(db, case):
+        response = _fire(client, case, "designate_tackling", 1, comment="落后单位")
     assert response.status_code == 409
     assert "changed by someone else" in response.get_data(as_text=True) or \
         "已被他人修改" in response.get_data(as_text=True)
@@ -75,7 +79,8 @@ def test_stale_version_is_409_and_writes_nothing(client, login, world, db):
 def test_guard_failure_is_409_with_reason(client, login, world, db):
     case = world.make_case(db, state="rectification")
     login.as_("coordinator")
-    response = _fire(client, case, "designate_tackling", 1, comment="   ")
+    with unchanged(db, case):
+        response = _fire(client, case, "designate_tackling", 1, comment="   ")
     assert response.status_code == 409
     db.session.expire_all()
     assert db.session.get(InspectionCase, case.id).state == "rectification"
@@ -85,7 +90,8 @@ def test_guard_failure_is_409_with_reason(client, login, world, db):
 def test_close_needs_summary_and_keeps_it_with_the_transition(client, login, world, db):
     case = world.make_case(db, state="consolidation")
     login.as_("coordinator")
-    assert _fire(client, case, "close", 1, final_summary="").status_code == 409
+    with unchanged(db, case):
+        assert _fire(client, case, "close", 1, final_summary="").status_code == 409
     db.session.expire_all()
     assert db.session.get(InspectionCase, case.id).final_summary is None
     assert _fire(client, case, "close", 1, final_summary="整改全部完成").status_code == 302
@@ -115,7 +121,8 @@ def test_inspector_and_institution_cannot_fire_case_triggers(client, login, worl
     case = world.make_case(db)
     for role in ("inspector", "institution", "viewer"):
         login.as_(role)
-        assert _fire(client, case, "start_rectification", 1).status_code == 403, role
+        with unchanged(db, case):
+            assert _fire(client, case, "start_rectification", 1).status_code == 403, role
         login.logout()
     assert _events(db, case) == []
 

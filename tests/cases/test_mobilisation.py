@@ -3,10 +3,10 @@ page; officers see it; edits check the version; late filings are marked."""
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token, unchanged
 
 from casework.cases.models import MobilisationRecord
 from casework.history.models import HistoryEvent
-from conftest import csrf_token
 
 
 @pytest.fixture
@@ -118,16 +118,18 @@ def test_bad_input_is_422_in_chinese_and_keeps_the_text(case, login, client, lea
     assert records() == [] and events(case) == []
 
 
-def test_edit_checks_the_version(case, login, client):
+def test_edit_checks_the_version(db, case, login, client):
     login.as_("institution")
     assert post(client, case).status_code == 302
     # A second "new" filing (version 0 read) after someone filed: stale.
-    response = post(client, case, version=0, leading_group="另一个")
+    with unchanged(db, case, "mobilisation_record"):
+        response = post(client, case, version=0, leading_group="另一个")
     assert response.status_code == 409
     assert "该记录在您打开后已被他人修改" in response.get_data(as_text=True)
     assert post(client, case, version=1, leading_group="组长：书记").status_code == 302
     # The form read at version 1 is stale now (version 2).
-    assert post(client, case, version=1, leading_group="旧的").status_code == 409
+    with unchanged(db, case, "mobilisation_record"):
+        assert post(client, case, version=1, leading_group="旧的").status_code == 409
     [record] = records()
     assert (record.leading_group, record.version) == ("组长：书记", 2)
     assert [e.trigger for e in events(case)] == ["mobilisation_record_filed",
@@ -137,7 +139,8 @@ def test_edit_checks_the_version(case, login, client):
 def test_closed_case_refuses(world, db, login, client):
     case = world.make_case(db, state="closed", final_summary="总结")
     login.as_("institution")
-    assert post(client, case).status_code == 409
+    with unchanged(db, case, "mobilisation_record"):
+        assert post(client, case).status_code == 409
     assert records() == []
 
 

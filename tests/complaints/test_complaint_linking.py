@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token, unchanged
 
 from casework.complaints import services
 from casework.complaints.models import Complaint, PersonalDataAccess
@@ -12,7 +13,6 @@ from casework.errors import Invalid, NotFound, NotPermitted, StaleObject
 from casework.history.models import HistoryEvent
 from casework.inspections import services as inspections
 from casework.institutions.models import StaffMember
-from tests.conftest import csrf_token
 
 NAME, PHONE = "张三丰", "13812345678"
 
@@ -104,7 +104,7 @@ def test_district_coordinator_cannot_link_outside(world, db, users, setting):
 
 def test_stale_version_is_refused(world, db, users, setting):
     complaint = public(db)
-    with pytest.raises(StaleObject):
+    with unchanged(db, complaint), pytest.raises(StaleObject):
         services.link_complaint(complaint.id, services.LinkInput(
             institution_id=world.hospital.id), actor=users["coordinator"], version=7)
     assert db.session.get(Complaint, complaint.id).institution_id is None
@@ -148,8 +148,9 @@ def test_link_form_on_the_page(client, login, world, db, users, setting):
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "请选择所关联机构的医务人员。" in body
-    stale = client.post(f"{path}/link", data={"csrf_token": token, "version": 9,
-                                              "institution_id": world.hospital.id})
+    with unchanged(db, complaint):
+        stale = client.post(f"{path}/link", data={"csrf_token": token, "version": 9,
+                                                  "institution_id": world.hospital.id})
     assert stale.status_code == 409
     ok = client.post(f"{path}/link", data={"csrf_token": token, "version": 1,
                                            "institution_id": world.hospital.id})
@@ -166,5 +167,6 @@ def test_viewer_sees_no_link_form(client, login, world, db, users):
     html = client.get(f"/complaints/{complaint.id}").get_data(as_text=True)
     assert 'data-testid="complaint-link"' not in html
     token = csrf_token(client, f"/complaints/{complaint.id}")
-    assert client.post(f"/complaints/{complaint.id}/link",
-                       data={"csrf_token": token, "version": 1}).status_code == 403
+    with unchanged(db, complaint):
+        assert client.post(f"/complaints/{complaint.id}/link",
+                           data={"csrf_token": token, "version": 1}).status_code == 403

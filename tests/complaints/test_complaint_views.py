@@ -5,10 +5,10 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token, unchanged
 
 from casework.complaints import services
 from casework.complaints.models import Complaint, PersonalDataAccess
-from tests.conftest import csrf_token
 
 NAME, PHONE, ID_NUMBER = "张三丰", "13812345678", "11010519491231002X"
 PUBLIC = "/public/complaints/new"
@@ -43,8 +43,9 @@ def test_detail_masks_for_inspector_and_viewer(client, login, db, world, users):
         assert NAME not in html and PHONE not in html and ID_NUMBER not in html
         assert 'data-testid="reveal"' not in html
         token = csrf_token(client, f"/complaints/{complaint.id}")
-        assert client.post(f"/complaints/{complaint.id}/personal-data",
-                           data={"csrf_token": token}).status_code == 403
+        with unchanged(db, complaint, "personal_data_access"):
+            assert client.post(f"/complaints/{complaint.id}/personal-data",
+                               data={"csrf_token": token}).status_code == 403
         login.logout()
     assert count(db, PersonalDataAccess) == 0
 
@@ -100,7 +101,8 @@ def test_fire_through_the_page(client, login, db, world, users):
         "csrf_token": token, "version": 1, "handler_id": users["inspector"].id})
     assert response.status_code == 302
     # A stale version is refused.
-    response = client.post(f"{path}/fire/investigate", data={"csrf_token": token, "version": 1})
+    with unchanged(db, complaint):
+        response = client.post(f"{path}/fire/investigate", data={"csrf_token": token, "version": 1})
     assert response.status_code == 409
     db.session.expire_all()
     assert db.session.get(Complaint, complaint.id).state == "assigned"

@@ -1,4 +1,4 @@
-"""Dashboard charts: series values for the seeded scenario (tests/dashboard/report_scenario.py,
+"""Dashboard charts: series values for the seeded scenario (tests/report_scenario.py,
 period 2021-06 .. 2021-12), scope per role, constant query counts, the page itself."""
 
 import json

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 import yaml
+from factories import csrf_token
 
 from casework.campaigns.models import Campaign
 from casework.cases.models import InspectionCase
@@ -9,7 +10,6 @@ from casework.demo.data_files import DATA_DIR
 from casework.history.models import HistoryEvent
 from casework.institutions.models import Institution, Region
 from casework.users.models import User
-from conftest import csrf_token
 
 
 def _counts(db):

@@ -8,30 +8,18 @@ from io import BytesIO
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token, fresh, history, make_dispute, unchanged
 from openpyxl import load_workbook
 
 from casework.disputes import services
 from casework.disputes.models import MedicalDispute
 from casework.errors import Invalid, NotFound, NotPermitted, StaleObject
-from casework.history.models import HistoryEvent
 from casework.institutions.models import Institution
-from conftest import csrf_token
 
 
 @pytest.fixture(autouse=True)
 def today(clock):
     clock("2024-07-10T09:00:00+08:00")
-
-
-def make(db, institution, *, occurred_on=date(2024, 5, 1), route="negotiation",
-         status="open", type="surgery", amount=None, resolved_on=None, summary="术后纠纷",
-         **kw):
-    dispute = MedicalDispute(institution=institution, occurred_on=occurred_on, route=route,
-                             status=status, type=type, amount=amount, resolved_on=resolved_on,
-                             summary=summary, **kw)
-    db.session.add(dispute)
-    db.session.commit()
-    return dispute
 
 
 def _html(response):
@@ -40,17 +28,6 @@ def _html(response):
 
 def _post(client, path, data):
     return client.post(path, data={"csrf_token": csrf_token(client, "/dashboard"), **data})
-
-
-def events(db, dispute):
-    return list(db.session.scalars(sa.select(HistoryEvent).where(
-        HistoryEvent.object_type == "dispute", HistoryEvent.object_id == dispute.id)
-        .order_by(HistoryEvent.id)))
-
-
-def fresh(db, dispute):
-    db.session.expire_all()
-    return db.session.get(MedicalDispute, dispute.id)
 
 
 GOOD = {"occurred_on": "2024-06-01", "type": "surgery", "route": "mediation",
@@ -66,8 +43,8 @@ GOOD = {"occurred_on": "2024-06-01", "type": "surgery", "route": "mediation",
     ("district_coordinator", 404, 200), ("admin", 404, 404),
 ])
 def test_who_sees_a_dispute(client, login, db, world, role, own, far):
-    near = make(db, world.hospital)
-    distant = make(db, world.far_hospital)
+    near = make_dispute(db, world.hospital)
+    distant = make_dispute(db, world.far_hospital)
     login.as_(role)
     assert client.get(f"/disputes/{near.id}").status_code == own
     assert client.get(f"/disputes/{distant.id}").status_code == far
@@ -89,21 +66,23 @@ def test_disputes_in_navigation(client, login, role, shown):
 
 
 def test_viewer_reads_only(client, login, db, world):
-    dispute = make(db, world.hospital)
+    dispute = make_dispute(db, world.hospital)
     login.as_("viewer")
     page = _html(client.get(f"/disputes/{dispute.id}"))
     assert 'data-testid="dispute-update"' not in page
     assert 'data-testid="register-dispute"' not in _html(client.get("/disputes/"))
     assert client.get("/disputes/new").status_code == 403
-    assert _post(client, "/disputes/new", {**GOOD, "institution_id": world.hospital.id}
-                 ).status_code == 403
-    assert _post(client, f"/disputes/{dispute.id}/update",
-                 {"version": "1", "route": "litigation", "status": "open"}).status_code == 403
+    with unchanged(db, "medical_dispute"):
+        assert _post(client, "/disputes/new", {**GOOD, "institution_id": world.hospital.id}
+                     ).status_code == 403
+    with unchanged(db, dispute):
+        assert _post(client, f"/disputes/{dispute.id}/update",
+                     {"version": "1", "route": "litigation", "status": "open"}).status_code == 403
     assert fresh(db, dispute).route == "negotiation"
 
 
 def test_another_institutions_dispute_is_404_for_every_action(client, login, db, world):
-    dispute = make(db, world.far_hospital)
+    dispute = make_dispute(db, world.far_hospital)
     login.as_("institution")
     assert client.get(f"/disputes/{dispute.id}").status_code == 404
     assert _post(client, f"/disputes/{dispute.id}/update",
@@ -128,7 +107,7 @@ def test_register_a_dispute(client, login, db, world, role):
     dispute = db.session.scalar(sa.select(MedicalDispute))
     assert (dispute.route, dispute.amount, dispute.department, dispute.status) == (
         "mediation", Decimal("12000.50"), "骨科", "open")
-    assert [(e.trigger, e.actor_role) for e in events(db, dispute)] == [("registered", role)]
+    assert [(e.trigger, e.actor_role) for e in history(db, dispute)] == [("registered", role)]
     # The same form sent again registers nothing new.
     assert _post(client, "/disputes/new", data).status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MedicalDispute)) == 1
@@ -182,7 +161,7 @@ def test_dates_are_checked_together(db, users, world):
                                   occurred_on="1.6.2024", type="surgery", route="mediation",
                                   summary="x", status="open", resolved_on="2024-06-02")
     assert set(error.value.details["errors"]) == {"occurred_on", "resolved_on"}
-    with pytest.raises(NotPermitted):
+    with unchanged(db, "medical_dispute"), pytest.raises(NotPermitted):
         services.register_dispute(actor=users["admin"], institution_id=world.hospital.id,
                                   occurred_on="2024-06-01", type="surgery",
                                   route="mediation", summary="x")
@@ -191,7 +170,7 @@ def test_dates_are_checked_together(db, users, world):
 # --- changing -----------------------------------------------------------------------------------
 
 def test_change_route_status_and_amount_with_history(client, login, db, world):
-    dispute = make(db, world.hospital)
+    dispute = make_dispute(db, world.hospital)
     case = world.make_case(db)
     login.as_("inspector")
     response = _post(client, f"/disputes/{dispute.id}/update", {
@@ -202,7 +181,7 @@ def test_change_route_status_and_amount_with_history(client, login, db, world):
     assert (dispute.route, dispute.status, dispute.resolved_on, dispute.amount,
             dispute.case_id, dispute.version) == (
         "mediation", "resolved", date(2024, 7, 1), Decimal("8000.00"), case.id, 2)
-    (event,) = events(db, dispute)
+    (event,) = history(db, dispute)
     assert (event.trigger, event.from_state, event.to_state, event.comment) == (
         "changed", "open", "resolved", "调解成功")
     assert event.data == {"old_route": "negotiation", "new_route": "mediation",
@@ -215,29 +194,30 @@ def test_change_route_status_and_amount_with_history(client, login, db, world):
     assert "协商 → 人民调解" in page
 
     # Nothing changed: no event.
-    unchanged = _post(client, f"/disputes/{dispute.id}/update", {
+    same = _post(client, f"/disputes/{dispute.id}/update", {
         "version": "2", "route": "mediation", "status": "resolved", "resolved_on": "2024-07-01",
         "amount": "8000.00", "case_id": str(case.id)})
-    assert unchanged.status_code == 302 and len(events(db, dispute)) == 1
+    assert same.status_code == 302 and len(history(db, dispute)) == 1
 
 
 def test_a_stale_change_is_a_conflict(client, login, db, world, users):
-    dispute = make(db, world.hospital)
+    dispute = make_dispute(db, world.hospital)
     services.update_dispute(dispute.id, actor=users["coordinator"], version=1,
                             route="litigation", status="open")
     login.as_("institution")
-    response = _post(client, f"/disputes/{dispute.id}/update",
-                     {"version": "1", "route": "mediation", "status": "open"})
+    with unchanged(db, dispute):
+        response = _post(client, f"/disputes/{dispute.id}/update",
+                         {"version": "1", "route": "mediation", "status": "open"})
     assert response.status_code == 409
     assert "其他人" in _html(response) or "他人" in _html(response)
     assert fresh(db, dispute).route == "litigation"
-    with pytest.raises(StaleObject):
+    with unchanged(db, dispute), pytest.raises(StaleObject):
         services.update_dispute(dispute.id, actor=users["coordinator"], version=1,
                                 route="mediation", status="open")
 
 
 def test_bad_change_comes_back_with_what_was_typed(client, login, db, world):
-    dispute = make(db, world.hospital)
+    dispute = make_dispute(db, world.hospital)
     other_case = world.make_case(db, institution=world.far_hospital)
     login.as_("coordinator")
     response = _post(client, f"/disputes/{dispute.id}/update", {
@@ -248,18 +228,18 @@ def test_bad_change_comes_back_with_what_was_typed(client, login, db, world):
     for field in ("route", "resolved_on", "amount", "case_id"):
         assert f'data-error="{field}"' in page, field
     assert 'value="十万"' in page and "备注内容" in page
-    assert fresh(db, dispute).version == 1 and events(db, dispute) == []
+    assert fresh(db, dispute).version == 1 and history(db, dispute) == []
     missing_version = _post(client, f"/disputes/{dispute.id}/update",
                             {"route": "mediation", "status": "open"})
     assert missing_version.status_code == 422
 
 
 def test_service_errors(db, world, users):
-    dispute = make(db, world.hospital)
+    dispute = make_dispute(db, world.hospital)
     with pytest.raises(NotFound):
         services.update_dispute(dispute.id, actor=users["other_institution"], version=1,
                                 route="mediation", status="open")
-    with pytest.raises(NotPermitted):
+    with unchanged(db, dispute), pytest.raises(NotPermitted):
         services.update_dispute(dispute.id, actor=users["viewer"], version=1,
                                 route="mediation", status="open")
     with pytest.raises(NotFound):
@@ -271,14 +251,14 @@ def test_service_errors(db, world, users):
 @pytest.fixture
 def register(db, world):
     return [
-        make(db, world.hospital, occurred_on=date(2024, 1, 5), route="negotiation",
+        make_dispute(db, world.hospital, occurred_on=date(2024, 1, 5), route="negotiation",
              type="surgery", amount=Decimal("500")),
-        make(db, world.hospital, occurred_on=date(2024, 3, 5), route="mediation",
+        make_dispute(db, world.hospital, occurred_on=date(2024, 3, 5), route="mediation",
              type="nursing", status="resolved", resolved_on=date(2024, 4, 1),
              summary="=HYPERLINK(\"x\")"),
-        make(db, world.clinic, occurred_on=date(2024, 6, 5), route="litigation",
+        make_dispute(db, world.clinic, occurred_on=date(2024, 6, 5), route="litigation",
              type="fees"),
-        make(db, world.far_hospital, occurred_on=date(2023, 12, 5), route="mediation",
+        make_dispute(db, world.far_hospital, occurred_on=date(2023, 12, 5), route="mediation",
              type="surgery"),
     ]
 

@@ -3,10 +3,10 @@
 import io
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from factories import stored_files, unchanged
 from sample_files import HTML_AS_JPG, PDF_BYTES, png_bytes
 
 from casework import clock
@@ -17,10 +17,6 @@ from casework.inspections.models import Finding, FindingAmendment, Inspection
 from casework.storage import get_storage
 
 PDF = PDF_BYTES
-
-
-def stored_files(app) -> list[Path]:
-    return [p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()]
 
 
 @pytest.fixture
@@ -173,9 +169,9 @@ def test_record_is_idempotent_on_uuid(app, case, users, key_task, db):
 
 
 @pytest.mark.parametrize("role", ["institution", "viewer"])
-def test_record_refused_for_those_who_only_see(case, users, key_task, role):
+def test_record_refused_for_those_who_only_see(db, case, users, key_task, role):
     inspection = start(case, users["inspector"])
-    with pytest.raises(NotPermitted):
+    with unchanged(db, inspection, "finding"), pytest.raises(NotPermitted):
         services.record_finding(inspection.id, finding_input(key_task), actor=users[role])
 
 
@@ -188,7 +184,7 @@ def test_update_with_a_stale_version_is_refused(case, users, key_task, db):
     updated = services.update_finding(finding.id, finding_input(key_task, severity="serious"),
                                       actor=users["coordinator"], version=1)
     assert updated.version == 2 and updated.severity == "serious"
-    with pytest.raises(StaleObject):
+    with unchanged(db, finding), pytest.raises(StaleObject):
         services.update_finding(finding.id, finding_input(key_task, description="旧页面"),
                                 actor=users["inspector"], version=1)
     db.session.expire_all()
@@ -246,7 +242,7 @@ def test_finalise_locks_findings(case, users, key_task, db):
                                 actor=users["inspector"], version=finding.version)
     with pytest.raises(GuardFailed):
         services.finding_for_editing(finding.id, users["inspector"])
-    with pytest.raises(NotPermitted):
+    with unchanged(db, inspection), pytest.raises(NotPermitted):
         services.finalise_inspection(inspection.id, actor=users["institution"])
 
 
@@ -277,7 +273,7 @@ def test_amend_keeps_the_original_and_needs_a_reason(case, users, key_task, db):
     assert [(a.field, a.old_value, a.new_value) for a in amendments] == [
         ("severity", "moderate", "serious"), ("rectification_required", "yes", "no")]
     assert amendments[0].reason == "复核后认定情节严重"
-    with pytest.raises(NotPermitted):
+    with unchanged(db, finding, "finding_amendment"), pytest.raises(NotPermitted):
         services.amend_finding(finding.id, actor=users["institution"], field="severity",
                                value="minor", reason="不服")
 

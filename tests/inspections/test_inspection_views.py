@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from factories import CSRF_RE, count, unchanged
 from sample_files import HTML_AS_JPG, PDF_BYTES, png_bytes
 
 from casework import clock
 from casework.evidence.models import Attachment
 from casework.inspections import services
 from casework.inspections.models import Finding, FindingAmendment, Inspection
-from conftest import CSRF_RE
 
 PDF = PDF_BYTES
 
@@ -23,10 +23,6 @@ def token(client, path):
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
     return CSRF_RE.search(response.get_data(as_text=True)).group(1)
-
-
-def count(db, model):
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 @pytest.fixture
@@ -119,7 +115,8 @@ def test_institution_user_sees_but_cannot_act(client, login, case, inspection, u
                                           "reason": "伪造"},
     }
     for path, data in posts.items():
-        response = client.post(path, data={"csrf_token": csrf, **data})
+        with unchanged(db, inspection, finding, "finding", "finding_amendment"):
+            response = client.post(path, data={"csrf_token": csrf, **data})
         assert response.status_code == 403, path
     db.session.expire_all()
     assert count(db, Inspection) == 1 and count(db, Finding) == 1
@@ -253,7 +250,8 @@ def test_edit_with_a_stale_version_is_the_409_page(client, login, inspection, us
     data = {"csrf_token": csrf, "key_task_id": finding.key_task_id, "severity": "minor",
             "description": "改过一次", "version": 1}
     assert client.post(f"/findings/{finding.id}/edit", data=data).status_code == 302
-    stale = client.post(f"/findings/{finding.id}/edit", data={**data, "description": "旧页"})
+    with unchanged(db, finding):
+        stale = client.post(f"/findings/{finding.id}/edit", data={**data, "description": "旧页"})
     assert stale.status_code == 409
     db.session.expire_all()
     assert db.session.get(Finding, finding.id).description == "改过一次"
@@ -270,9 +268,10 @@ def test_finalise_locks_and_offers_amend(client, login, inspection, users, db):
     assert f"/findings/{finding.id}/edit" not in page and 'data-testid="add-finding"' not in page
     assert client.get(f"/findings/{finding.id}/edit").status_code == 409
     assert client.get(f"/inspections/{inspection.id}/findings/new").status_code == 409
-    edit = client.post(f"/findings/{finding.id}/edit", data={
-        "csrf_token": csrf, "key_task_id": finding.key_task_id, "severity": "minor",
-        "description": "偷改", "version": 1})
+    with unchanged(db, finding):
+        edit = client.post(f"/findings/{finding.id}/edit", data={
+            "csrf_token": csrf, "key_task_id": finding.key_task_id, "severity": "minor",
+            "description": "偷改", "version": 1})
     assert edit.status_code == 409
     # Amend: a missing reason is 422 with the choice kept; then it goes through.
     path = f"/findings/{finding.id}/amend"

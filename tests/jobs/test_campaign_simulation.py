@@ -17,8 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 import time_machine
-from test_sweeps_orders import SHANGHAI, local, make_order
-from test_sweeps_phases_bulletins import add_findings
+from factories import SHANGHAI, add_findings, local, make_order
 
 from casework.bulletins.models import Bulletin
 from casework.campaigns.definition import DEFINITIONS_DIR, load_definition
@@ -35,6 +34,7 @@ from workflows import binding
 
 FIRST, LAST = date(2021, 4, 1), date(2023, 1, 1)
 # O3's reminder days: the sweeps run at 01:00 local, which is still the day before in UTC.
+FINALISED = datetime(2021, 1, 1, tzinfo=UTC)   # before every inspection
 EARLY_DAYS = {date(2022, 3, 8), date(2022, 3, 12), date(2022, 3, 14)}
 QUARTERS = [(date(2021, 4, 1), date(2021, 6, 30)), (date(2021, 7, 1), date(2021, 9, 30)),
             (date(2021, 10, 1), date(2021, 12, 31)), (date(2022, 1, 1), date(2022, 3, 31)),
@@ -75,7 +75,8 @@ class Simulation:
                     date(2022, 2, 15): ("H2", 1), date(2022, 8, 8): ("H1", 1)}
         if day in findings:
             code, n = findings[day]
-            add_findings(self.db, self.cases[code], inspector, day, n)
+            add_findings(self.db, self.cases[code], inspector, n,
+                         inspected_on=day, finalised_at=FINALISED)
 
     def noon(self, day: date):
         hosp, far_hosp = self.users["institution"], self.users["other_institution"]

@@ -14,12 +14,11 @@ after the deadline helps nobody); they are listed exactly below.
 
 import re
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 import time_machine
-from test_sweeps_orders import local, make_order
-from test_sweeps_phases_bulletins import add_findings
+from factories import add_findings, local, make_order
 
 from casework import periods
 from casework.bulletins.models import Bulletin
@@ -36,6 +35,7 @@ from casework.reports.models import ProgressReport
 from casework.users.models import User
 from conftest import CALENDAR_TABLES, World
 
+FINALISED = datetime(2021, 1, 1, tzinfo=UTC)   # before every inspection
 DAY0 = date(2021, 6, 22)
 DAY10 = DAY0 + timedelta(days=10)   # 2 July
 
@@ -59,7 +59,8 @@ def build(db):
     campaign, _ = import_campaign(load_definition(DEFINITIONS_DIR / "zhongwei-2021-conduct.yaml"))
     cases = {c.institution.code: c for c in db.session.scalars(
         sa.select(InspectionCase).where(InspectionCase.campaign_id == campaign.id))}
-    add_findings(db, cases["H1"], inspector, date(2021, 5, 20), 2)
+    add_findings(db, cases["H1"], inspector, 2,
+                 inspected_on=date(2021, 5, 20), finalised_at=FINALISED)
     # Overdue before the window, escalated inside it.
     make_order(db, cases["H1"], inspector, number="late", issued_on=date(2021, 6, 1),
                deadline=date(2021, 6, 20))

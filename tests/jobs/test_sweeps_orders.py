@@ -1,63 +1,28 @@
 """The order sweeps: overdue on deadline + 1, escalation after ESCALATE_AFTER_DAYS, reminders
 7/3/1 days before on the right local day, catch-up, idempotency, chunks, query counts.
-
-The helpers at the top are imported by the other sweep tests of this folder.
 """
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from factories import (
+    SHANGHAI,
+    local,
+    make_order,
+    sent,
+    single_row_updates,
+    state_of,
+    statements_per_chunk,
+    trail,
+    updates,
+)
 
 from casework.history.models import HistoryEvent
 from casework.jobs import sweeping
 from casework.notifications.models import Notification
 from casework.orders import sweeps
 from casework.orders.models import RectificationOrder
-from casework.users.models import User
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-# --- helpers shared with the other sweep tests ----------------------------------------
-
-def local(day: date, hour: int = 9, minute: int = 0) -> datetime:
-    """`day` at `hour`:`minute` in Shanghai (aware)."""
-    return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
-
-
-def make_order(db, case, issuer, *, deadline: date, issued_on: date, number: str | None = None,
-               state: str = "issued") -> RectificationOrder:
-    """An order row straight into the table (the sweeps only read what services write)."""
-    order = RectificationOrder(
-        number=number or f"N-{case.id}-{deadline.isoformat()}-{issued_on.isoformat()}",
-        case=case, state=state, requirements="整改", issuing_body="中卫市卫生健康委员会",
-        issued_on=issued_on, issued_by_id=issuer.id, deadline=deadline,
-        deadline_rule={"kind": "calendar_days", "value": (deadline - issued_on).days})
-    db.session.add(order)
-    db.session.commit()
-    return order
-
-
-def sent(db, kind: str | None = None) -> set[tuple[str, str]]:
-    """{(username, key)} of the notifications, of one kind or all."""
-    query = sa.select(User.username, Notification.key).join(User, User.id == Notification.user_id)
-    if kind:
-        query = query.where(Notification.kind == kind)
-    return set(db.session.execute(query).all())
-
-
-def history(db, object_type: str, object_id: int) -> list[tuple[str, str, str]]:
-    return list(db.session.execute(
-        sa.select(HistoryEvent.trigger, HistoryEvent.to_state, HistoryEvent.actor_role)
-        .where(HistoryEvent.object_type == object_type, HistoryEvent.object_id == object_id)
-        .order_by(HistoryEvent.id)).all())
-
-
-def state_of(db, model, row_id):
-    return db.session.scalar(sa.select(model.state).where(model.id == row_id))
-
 
 # --- fixtures --------------------------------------------------------------------------
 
@@ -82,7 +47,7 @@ def test_overdue_the_day_after_the_deadline_local_time(db, world, users, case, c
     assert summary == {"today": "2022-03-16", "overdue": 1, "escalated": 0,
                        "notifications": 1, "refused": {}}
     assert state_of(db, RectificationOrder, order.id) == "overdue"
-    assert history(db, "order", order.id) == [("mark_overdue", "overdue", "system")]
+    assert trail(db, "order", order.id) == [("mark_overdue", "overdue", "system")]
     assert sent(db) == {("hosp", f"order:{order.id}:overdue:2022-03-15")}
     note = db.session.scalar(sa.select(Notification))
     assert (note.kind, note.link) == ("order_overdue", f"/orders/{order.id}")
@@ -90,7 +55,7 @@ def test_overdue_the_day_after_the_deadline_local_time(db, world, users, case, c
                            "deadline": "2022-03-15"}
     # Idempotent: nothing new on a second run, the same day or the next.
     assert sweeps.deadline_sweep(local(DEADLINE + timedelta(days=1), 9))["notifications"] == 0
-    assert len(history(db, "order", order.id)) == 1
+    assert len(trail(db, "order", order.id)) == 1
 
 
 def test_escalated_escalate_after_days_after_overdue(db, world, users, case, app):
@@ -103,7 +68,7 @@ def test_escalated_escalate_after_days_after_overdue(db, world, users, case, app
             escalated_on = day
         day += timedelta(days=1)
     assert escalated_on == DEADLINE + timedelta(days=1 + after)
-    assert [h[0] for h in history(db, "order", order.id)] == ["mark_overdue", "escalate"]
+    assert [h[0] for h in trail(db, "order", order.id)] == ["mark_overdue", "escalate"]
     # Escalation reaches the institution and the coordinator over it, not a coordinator
     # of another county.
     assert sent(db, "order_escalated") == {
@@ -250,21 +215,6 @@ def test_an_extended_deadline_gets_its_own_reminders(db, world, users, case):
 
 # --- set-based: the same number of queries for 5 and 50 orders -------------------------
 
-def reads(statements) -> int:
-    """The SELECTs among `statements`."""
-    return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
-
-
-def updates(statements, table) -> int:
-    return sum(1 for s in statements if s.lstrip().upper().startswith(f"UPDATE {table.upper()}"))
-
-
-def single_row_updates(statements, table) -> list[str]:
-    """UPDATEs of `table` for one row by id (what the ORM's flush of a versioned row issues)."""
-    return [s for s in statements if s.lstrip().upper().startswith(f"UPDATE {table.upper()}")
-            and f"WHERE {table}.id = ".upper() in " ".join(s.upper().split())]
-
-
 @pytest.mark.parametrize("sweep, at, transitions, notices", [
     # overdue and escalated: two transitions, hosp twice and coord once
     (sweeps.deadline_sweep, local(DEADLINE + timedelta(days=20)), 2, 3),
@@ -331,30 +281,15 @@ def test_reminders_run_in_chunks_of_a_constant_number_of_statements(
     (read the chunk, the institution users, the existing keys, the e-mail choices, one
     INSERT), however many reminders the chunk's orders are due; each chunk commits."""
     monkeypatch.setattr(sweeping, "CHUNK", 2)
-    session = db.session()
-    commits, counts = [], []
+    made = []
 
-    def committed(_session):
-        commits.append(1)
+    def grow(n):
+        while len(made) < n:
+            made.append(make_order(db, case, users["inspector"], deadline=DEADLINE,
+                                   issued_on=ISSUED, number=f"N-{len(made)}"))
 
-    made = 0
-    sa.event.listen(session, "after_commit", committed)
-    try:
-        for n in (2, 4, 8):
-            while made < n:
-                make_order(db, case, users["inspector"], deadline=DEADLINE, issued_on=ISSUED,
-                           number=f"N-{made}")
-                made += 1
-            db.session.execute(sa.delete(Notification))
-            db.session.commit()
-            commits.clear()
-            with count_queries() as statements:
-                summary = sweeps.deadline_reminders(local(date(2022, 3, 14)))
-            assert (summary["orders"], summary["notifications"]) == (n, 3 * n)
-            assert len(commits) == n // 2
-            counts.append(len(statements))
-    finally:
-        sa.event.remove(session, "after_commit", committed)
-    per_chunk = counts[1] - counts[0]
-    assert counts[2] - counts[1] == 2 * per_chunk
-    assert per_chunk <= 5
+    def run(n):
+        summary = sweeps.deadline_reminders(local(date(2022, 3, 14)))
+        assert (summary["orders"], summary["notifications"]) == (n, 3 * n)
+
+    assert statements_per_chunk(db, count_queries, grow, run) <= 5

@@ -5,8 +5,17 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
-from test_sweeps_orders import history, local, make_order, reads, sent, state_of, updates
-from test_sweeps_reports import add_cadence
+from factories import (
+    add_cadence,
+    add_findings,
+    local,
+    make_order,
+    reads,
+    sent,
+    state_of,
+    trail,
+    updates,
+)
 
 from casework.bulletins import sweeps as bulletin_sweeps
 from casework.bulletins.models import Bulletin
@@ -15,10 +24,10 @@ from casework.campaigns.models import CampaignPhase, ReportingCadence
 from casework.cases.models import InspectionCase
 from casework.complaints.models import CATEGORIES
 from casework.demo.services import advance_to_phase
-from casework.inspections.models import Finding, Inspection
 from casework.institutions.models import Institution
 from casework.notifications.models import Notification
 
+FINALISED = datetime(2021, 1, 1, tzinfo=UTC)   # before every inspection below
 RECTIFICATION = date(2021, 6, 1)     # World.make_campaign's phase dates
 CONSOLIDATION = date(2022, 12, 1)
 
@@ -47,10 +56,10 @@ def test_cases_move_to_rectification_on_the_phase_date_local_time(db, cases):
     assert summary == {"today": "2021-06-01", "moved": {"start_rectification": 3},
                        "blocked": 0, "blocked_cases": []}
     assert set(states(db, cases).values()) == {"rectification"}
-    assert history(db, "case", cases["clinic"].id) == [
+    assert trail(db, "case", cases["clinic"].id) == [
         ("start_rectification", "rectification", "system")]
     again = sweeps.phase_changes(local(date(2021, 6, 2)))
-    assert again["moved"] == {} and len(history(db, "case", cases["clinic"].id)) == 1
+    assert again["moved"] == {} and len(trail(db, "case", cases["clinic"].id)) == 1
 
 
 def test_consolidation_blocked_by_an_overdue_order_is_reported_not_forced(
@@ -100,7 +109,7 @@ def test_a_catch_up_run_moves_through_every_phase_passed(db, cases):
     summary = sweeps.phase_changes(local(date(2022, 12, 20)))
     assert summary["moved"] == {"start_rectification": 3, "start_consolidation": 3}
     assert set(states(db, cases).values()) == {"consolidation"}
-    assert [h[0] for h in history(db, "case", cases["hospital"].id)] == [
+    assert [h[0] for h in trail(db, "case", cases["hospital"].id)] == [
         "start_rectification", "start_consolidation"]
 
 
@@ -150,20 +159,6 @@ def test_phase_query_count_does_not_grow_with_the_cases(db, world, count_queries
 
 # --- bulletins -------------------------------------------------------------------------
 
-def add_findings(db, case, author, inspected_on, n, *, final=True):
-    inspection = Inspection(case=case, inspected_on=inspected_on, place="门诊楼",
-                            created_by_id=author.id,
-                            finalised_at=datetime(2021, 1, 1, tzinfo=UTC) if final else None,
-                            finalised_by_id=author.id if final else None)
-    db.session.add(inspection)
-    db.session.flush()
-    task = case.campaign.key_tasks[0]
-    db.session.add_all(Finding(inspection=inspection, case_id=case.id, key_task_id=task.id,
-                               severity="moderate", description=f"问题{i}",
-                               created_by_id=author.id) for i in range(n))
-    db.session.commit()
-
-
 @pytest.fixture
 def bulletin_campaign(db, campaign):
     return add_cadence(db, campaign, "bulletin", "half_yearly", levels=["tertiary", "secondary"])
@@ -176,11 +171,16 @@ def bulletins(db):
 def test_a_draft_for_the_half_year_the_day_after_it_ends(db, world, users, cases,
                                                          bulletin_campaign):
     inspector = users["inspector"]
-    add_findings(db, cases["hospital"], inspector, date(2021, 5, 10), 2)
-    add_findings(db, cases["hospital"], inspector, date(2021, 6, 20), 1, final=False)  # draft
-    add_findings(db, cases["hospital"], inspector, date(2021, 7, 2), 4)   # next half-year
-    add_findings(db, cases["far_hospital"], inspector, date(2021, 6, 30), 1)
-    add_findings(db, cases["clinic"], inspector, date(2021, 5, 1), 3)   # ungraded: not listed
+    add_findings(db, cases["hospital"], inspector, 2,
+                 inspected_on=date(2021, 5, 10), finalised_at=FINALISED)
+    add_findings(db, cases["hospital"], inspector, 1,
+                 inspected_on=date(2021, 6, 20), finalised_at=FINALISED, final=False)  # draft
+    add_findings(db, cases["hospital"], inspector, 4,
+                 inspected_on=date(2021, 7, 2), finalised_at=FINALISED)   # next half-year
+    add_findings(db, cases["far_hospital"], inspector, 1,
+                 inspected_on=date(2021, 6, 30), finalised_at=FINALISED)
+    add_findings(db, cases["clinic"], inspector, 3,
+                 inspected_on=date(2021, 5, 1), finalised_at=FINALISED)   # ungraded: not listed
     make_order(db, cases["hospital"], inspector, deadline=date(2021, 6, 10),
                issued_on=date(2021, 5, 11), number="A", state="escalated")
     make_order(db, cases["hospital"], inspector, deadline=date(2021, 7, 10),

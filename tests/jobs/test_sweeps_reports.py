@@ -5,7 +5,7 @@ from datetime import UTC, date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from test_sweeps_orders import SHANGHAI, history, local, reads, sent, state_of, updates
+from factories import SHANGHAI, add_cadence, local, reads, sent, state_of, trail, updates
 
 from casework.campaigns.models import ReportingCadence
 from casework.cases.models import InspectionCase
@@ -14,14 +14,6 @@ from casework.notifications.models import Notification
 from casework.reports import sweeps
 from casework.reports.models import ProgressReport
 from casework.users.models import User
-
-
-def add_cadence(db, campaign, kind, frequency, due_day=None, levels=None):
-    campaign.cadences.append(ReportingCadence(position=len(campaign.cadences), kind=kind,
-                                              frequency=frequency, due_day=due_day,
-                                              levels=levels))
-    db.session.commit()
-    return campaign
 
 
 @pytest.fixture
@@ -121,7 +113,7 @@ def test_overdue_the_day_after_due_submitted_ones_spared(db, world, users, cases
     assert (summary["created"], summary["overdue"]) == (3, 2)
     assert reports(db)[("H1", Q2)][0] == "submitted"
     assert {state_of(db, ProgressReport, r.id) for r in (clinic, far)} == {"overdue"}
-    assert history(db, "report", far.id) == [("mark_overdue", "overdue", "system")]
+    assert trail(db, "report", far.id) == [("mark_overdue", "overdue", "system")]
     # Overdue: the institution's users and the coordinators over it (city and county).
     assert sent(db, "report_overdue") == {
         ("far-hosp", f"report:{far.id}:overdue"), ("coord", f"report:{far.id}:overdue"),

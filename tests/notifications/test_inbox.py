@@ -6,12 +6,12 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token, fresh
 
 from casework.notifications import services
 from casework.notifications.kinds import KINDS, render_in
 from casework.notifications.models import Notification
 from casework.notifications.services import Notice, notify
-from conftest import csrf_token
 
 INBOX = "/notifications/"
 
@@ -106,11 +106,6 @@ def english(db, user):
     """Read the pages in English: the assertions then quote the source strings."""
     user.locale = "en"
     db.session.commit()
-
-
-def fresh(db, row):
-    db.session.expire_all()
-    return db.session.get(type(row), row.id)
 
 
 def test_inbox_needs_login(client):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from factories import fresh
 
 from casework.jobs.runner import run_job
 from casework.notifications import mail
@@ -120,11 +121,6 @@ def add(db, user, key, kind="order_deadline_reminder", params=REMINDER, link="/o
     db.session.commit()
     return db.session.scalar(sa.select(Notification).where(
         Notification.user_id == user.id, Notification.key == key))
-
-
-def fresh(db, row):
-    db.session.expire_all()
-    return db.session.get(Notification, row.id)
 
 
 def body(message) -> str:

@@ -5,7 +5,8 @@ import io
 from urllib.parse import quote
 
 import pytest
-from test_order_services import PDF_BYTES, confirm_year, make_order, png_bytes
+from factories import confirm_year, issue_order
+from sample_files import PDF_BYTES, png_bytes
 
 from casework.orders import services
 
@@ -19,7 +20,7 @@ def today(clock, db):
 @pytest.fixture
 def files(world, db, users):
     """(photo of a finding, PDF of a submission) of one order of the hospital."""
-    order = make_order(world, db, users, photos=True)
+    order = issue_order(world, db, users, photos=True)
     services.fire_order(order.id, "acknowledge", actor=users["institution"], version=1)
     submission = services.submit_rectification(
         order.id, actor=users["institution"], version=2, report="报告",

@@ -1,24 +1,34 @@
 """Rectification orders through their services: raising, the whole lifecycle, evidence,
 late submissions, extensions, cancelling, and provisional deadlines recomputed.
 
-The helpers at the top (a case with findings, evidence files, an order) are imported by
-the view tests of this folder as well.
+The helpers (a case with findings, evidence files, an order) are tests/factories.py's.
 """
 
 import io
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sample_files import PDF_BYTES, png_bytes  # noqa: F401  (re-exported)
+from factories import (
+    RULE_20_WORKING_DAYS,
+    add_findings,
+    confirm_year,
+    fresh,
+    history,
+    issue_order,
+    pdf,
+    photo,
+    raise_order,
+    stored_files,
+    unchanged,
+)
+from sample_files import png_bytes
 
 from casework import clock as app_clock
 from casework import policy
 from casework.errors import GuardFailed, Invalid, NotFound, NotPermitted, StaleObject
 from casework.evidence.models import Attachment
 from casework.history.models import HistoryEvent
-from casework.inspections.models import Finding, Inspection
 from casework.orders import services
 from casework.orders.models import ExtensionRequest, RectificationOrder, Submission
 from workflows import binding
@@ -26,89 +36,6 @@ from workflows import binding
 # A Monday, in a year the tests confirm (weekends only, no holidays entered): deadlines
 # are then exact and not provisional.
 MONDAY = "2025-03-03T09:00:00+08:00"
-RULE_20_WORKING_DAYS = {"kind": "working_days", "value": 20}
-
-
-# --- helpers shared with the view tests ---------------------------------------------
-# (png_bytes and PDF_BYTES come from tests/sample_files.py and are re-exported here)
-
-
-
-def photo(name="整改后照片.png"):
-    return (name, io.BytesIO(png_bytes()))
-
-
-def pdf(name="整改报告.pdf"):
-    return (name, io.BytesIO(PDF_BYTES))
-
-
-def confirm_year(db, year, holidays=()):
-    """Enter `year` as confirmed (weekends plus `holidays`) straight into the tables,
-    replacing whatever the seed put there: the dates in these tests stay exact."""
-    from casework.workdays.models import CalendarDay, CalendarYear
-
-    db.session.execute(sa.delete(CalendarDay).where(CalendarDay.year == year))
-    db.session.execute(sa.delete(CalendarYear).where(CalendarYear.year == year))
-    row = CalendarYear(year=year, confirmed=True, source="admin")
-    row.days = [CalendarDay(date=d, year=year, kind="holiday", name=name)
-                for d, name in holidays]
-    db.session.add(row)
-    db.session.commit()
-
-
-def add_findings(db, case, author, n=1, *, final=True, photos=False):
-    """An inspection of `case` with `n` findings requiring rectification."""
-    from casework.evidence import services as evidence
-
-    inspection = Inspection(case=case, inspected_on=date(2025, 2, 20), place="门诊楼",
-                            created_by_id=author.id, inspectors=[author])
-    if final:
-        inspection.finalised_at = app_clock.now()
-        inspection.finalised_by_id = author.id
-    findings = [
-        Finding(inspection=inspection, case_id=case.id, key_task=case.campaign.key_tasks[0],
-                severity="moderate", description=f"收受医药代表回扣线索未核查（{i + 1}）",
-                legal_basis="《医疗机构工作人员廉洁从业九项准则》第三条",
-                rectification_required=True, created_by_id=author.id)
-        for i in range(n)
-    ]
-    db.session.add(inspection)
-    db.session.flush()
-    if photos:
-        for finding in findings:
-            evidence.attach(evidence.store_files([photo("现场照片.png")], field="files"),
-                            actor=author, finding=finding)
-    db.session.commit()
-    return findings
-
-
-def issue(db, case, actor, findings, rule=None, **kw):
-    return services.raise_order(
-        case.id, actor=actor, finding_ids=[f.id for f in findings],
-        requirements=kw.pop("requirements", "立即开展自查，建立红包回扣台账，30日内完成整改。"),
-        rule=rule or RULE_20_WORKING_DAYS, **kw)
-
-
-def make_order(world, db, users, *, case=None, n_findings=1, photos=False, **kw):
-    case = case or world.make_case(db, state="rectification")
-    findings = add_findings(db, case, users["inspector"], n_findings, photos=photos)
-    return issue(db, case, users["inspector"], findings, **kw)
-
-
-def history(db, order):
-    return list(db.session.scalars(
-        sa.select(HistoryEvent).where(HistoryEvent.object_type == "order",
-                                      HistoryEvent.object_id == order.id)
-        .order_by(HistoryEvent.id)))
-
-
-def stored_files(app) -> list[Path]:
-    return sorted(p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file())
-
-
-def fresh(db, order):
-    db.session.expire_all()
-    return db.session.get(RectificationOrder, order.id)
 
 
 @pytest.fixture
@@ -121,7 +48,7 @@ def today(clock, db):
 # --- raising an order ------------------------------------------------------------------
 
 def test_raise_order_computes_deadline_and_numbers(world, db, users, today):
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     assert order.state == "issued" and order.version == 1
     assert order.number == "整改〔2025〕0001号"
     # 20 working days after Monday 3 March 2025, weekends only: Monday 31 March.
@@ -129,16 +56,16 @@ def test_raise_order_computes_deadline_and_numbers(world, db, users, today):
     assert order.deadline_provisional is False
     assert order.issuing_body == "中卫市卫生健康委员会"  # the campaign's
     assert order.deadline_rule == RULE_20_WORKING_DAYS
-    second = make_order(world, db, users, case=order.case)
+    second = issue_order(world, db, users, case=order.case)
     assert second.number == "整改〔2025〕0002号"
     assert history(db, order) == []  # issuing is the initial state, not a transition
 
 
 def test_numbers_start_again_each_year(world, db, users, clock):
     clock("2025-12-30T10:00:00+08:00")
-    first = make_order(world, db, users)
+    first = issue_order(world, db, users)
     clock("2026-01-05T10:00:00+08:00")
-    second = make_order(world, db, users, case=first.case)
+    second = issue_order(world, db, users, case=first.case)
     assert (first.number, second.number) == ("整改〔2025〕0001号", "整改〔2026〕0001号")
 
 
@@ -166,16 +93,16 @@ def test_raise_order_refuses_unfinalised_and_foreign_findings(world, db, users, 
     foreign = add_findings(db, other_case, users["inspector"])
     for findings in (draft, foreign, [*add_findings(db, case, users["inspector"]), *foreign]):
         with pytest.raises(Invalid) as caught:
-            issue(db, case, users["inspector"], findings)
+            raise_order(case, users["inspector"], findings)
         assert "findings" in caught.value.details["errors"]
     assert services.order_candidates(case).draft_findings == draft
     assert db.session.scalar(sa.select(sa.func.count(RectificationOrder.id))) == 0
 
 
 def test_a_finding_goes_into_one_live_order_only(world, db, users, today):
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     with pytest.raises(Invalid):
-        issue(db, order.case, users["inspector"], order.findings)
+        raise_order(order.case, users["inspector"], order.findings)
 
 
 @pytest.mark.parametrize("kind, value", [
@@ -193,7 +120,7 @@ def test_deadline_today_or_past_is_invalid(world, db, users, today, deadline):
     case = world.make_case(db, state="rectification")
     findings = add_findings(db, case, users["inspector"])
     with pytest.raises(Invalid) as caught:
-        issue(db, case, users["inspector"], findings,
+        raise_order(case, users["inspector"], findings,
               rule=services.deadline_rule("date", deadline), requirements="")
     # Every problem at once: the requirements as well as the deadline.
     assert set(caught.value.details["errors"]) == {"deadline", "requirements"}
@@ -201,14 +128,14 @@ def test_deadline_today_or_past_is_invalid(world, db, users, today, deadline):
 
 def test_deadline_by_date_months_and_calendar_days(world, db, users, today):
     case = world.make_case(db, state="rectification")
-    by_date = issue(db, case, users["inspector"], add_findings(db, case, users["inspector"]),
+    by_date = raise_order(case, users["inspector"], add_findings(db, case, users["inspector"]),
                     rule=services.deadline_rule("date", date(2025, 4, 5)))
     # A chosen date is the issuer's: kept even on a Saturday.
     assert by_date.deadline == date(2025, 4, 5)
-    months = issue(db, case, users["inspector"], add_findings(db, case, users["inspector"]),
+    months = raise_order(case, users["inspector"], add_findings(db, case, users["inspector"]),
                    rule=services.deadline_rule("months", 1))
     assert months.deadline == date(2025, 4, 3)
-    days = issue(db, case, users["inspector"], add_findings(db, case, users["inspector"]),
+    days = raise_order(case, users["inspector"], add_findings(db, case, users["inspector"]),
                  rule=services.deadline_rule("calendar_days", 5))
     # 8 March is a Saturday: the period ends on the next working day.
     assert days.deadline == date(2025, 3, 10)
@@ -217,8 +144,8 @@ def test_deadline_by_date_months_and_calendar_days(world, db, users, today):
 def test_raise_order_is_idempotent_on_request_key(world, db, users, today):
     case = world.make_case(db, state="rectification")
     findings = add_findings(db, case, users["inspector"])
-    first = issue(db, case, users["inspector"], findings, request_key="k-1")
-    again = issue(db, case, users["inspector"], findings, request_key="k-1")
+    first = raise_order(case, users["inspector"], findings, request_key="k-1")
+    again = raise_order(case, users["inspector"], findings, request_key="k-1")
     assert again.id == first.id
     assert db.session.scalar(sa.select(sa.func.count(RectificationOrder.id))) == 1
 
@@ -227,15 +154,15 @@ def test_raise_order_is_idempotent_on_request_key(world, db, users, today):
 def test_only_officers_raise_orders(world, db, users, today, role):
     case = world.make_case(db, state="rectification")
     findings = add_findings(db, case, users["inspector"])
-    with pytest.raises(NotPermitted):
-        issue(db, case, users[role], findings)
+    with unchanged(db, case, "rectification_order"), pytest.raises(NotPermitted):
+        raise_order(case, users[role], findings)
 
 
 # --- the lifecycle ---------------------------------------------------------------------
 
 def test_whole_lifecycle_one_event_per_transition(app, world, db, users, today):
     inspector, hospital = users["inspector"], users["institution"]
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     services.fire_order(order.id, "acknowledge", actor=hospital, version=order.version)
     first = services.submit_rectification(
         order.id, actor=hospital, version=fresh(db, order).version, report="已建立台账。",
@@ -271,7 +198,7 @@ def test_whole_lifecycle_one_event_per_transition(app, world, db, users, today):
 
 def test_submit_is_idempotent_on_request_key(world, db, users, today):
     hospital = users["institution"]
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     services.fire_order(order.id, "acknowledge", actor=hospital, version=1)
     version = fresh(db, order).version
     first = services.submit_rectification(order.id, actor=hospital, version=version,
@@ -292,7 +219,7 @@ def test_concurrent_retries_of_one_submit_create_one_submission(app, world, db, 
     from casework.extensions import db as ext_db
     from casework.users.models import User
 
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     services.fire_order(order.id, "acknowledge", actor=users["institution"], version=1)
     order_id, user_id, workers = order.id, users["institution"].id, 4
     before = stored_files(app)
@@ -333,7 +260,7 @@ def test_concurrent_retries_of_one_submit_create_one_submission(app, world, db, 
 ])
 def test_bad_submission_stores_nothing(app, world, db, users, today, files, report, fields):
     hospital = users["institution"]
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     services.fire_order(order.id, "acknowledge", actor=hospital, version=1)
     before = stored_files(app)
     with pytest.raises(Invalid) as caught:
@@ -349,7 +276,7 @@ def test_bad_submission_stores_nothing(app, world, db, users, today, files, repo
 def test_oversized_file_is_refused_and_nothing_stored(app, world, db, users, today,
                                                       monkeypatch):
     hospital = users["institution"]
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     services.fire_order(order.id, "acknowledge", actor=hospital, version=1)
     monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 1)
     big = png_bytes() + b"\0" * (1024 * 1024)
@@ -365,10 +292,10 @@ def test_oversized_file_is_refused_and_nothing_stored(app, world, db, users, tod
 def test_a_failed_transition_leaves_no_file_behind(app, world, db, users, today):
     """Submitting with a stale version: the files already stored are removed again."""
     hospital = users["institution"]
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     services.fire_order(order.id, "acknowledge", actor=hospital, version=1)
     before = stored_files(app)
-    with pytest.raises(StaleObject):
+    with unchanged(db, order, "submission"), pytest.raises(StaleObject):
         services.submit_rectification(order.id, actor=hospital, version=1, report="报告",
                                       files=[photo()])
     assert stored_files(app) == before
@@ -377,7 +304,7 @@ def test_a_failed_transition_leaves_no_file_behind(app, world, db, users, today)
 
 def test_late_submission_is_marked_late(world, db, users, clock, today):
     hospital = users["institution"]
-    order = make_order(world, db, users, rule={"kind": "calendar_days", "value": 5})
+    order = issue_order(world, db, users, rule={"kind": "calendar_days", "value": 5})
     assert order.deadline == date(2025, 3, 10)
     services.fire_order(order.id, "acknowledge", actor=hospital, version=1)
     clock("2025-03-12T09:00:00+08:00")
@@ -392,15 +319,15 @@ def test_late_submission_is_marked_late(world, db, users, clock, today):
     ("acknowledge", "other_institution"),
 ])
 def test_who_may_fire_what(world, db, users, today, trigger, role):
-    order = make_order(world, db, users)
-    with pytest.raises((NotPermitted, NotFound)):
+    order = issue_order(world, db, users)
+    with unchanged(db, order), pytest.raises((NotPermitted, NotFound)):
         services.fire_order(order.id, trigger, actor=users[role], version=1, comment="理由")
     assert fresh(db, order).state == "issued"
 
 
 def test_cancel_requires_a_reason(world, db, users, today):
     coordinator = users["coordinator"]
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     with pytest.raises(GuardFailed):
         services.fire_order(order.id, "cancel", actor=coordinator, version=1, comment=" ")
     assert fresh(db, order).state == "issued"
@@ -417,7 +344,7 @@ def test_cancel_requires_a_reason(world, db, users, today):
 def test_extension_approved_moves_overdue_order_back_to_acknowledged(world, db, users, clock,
                                                                      today):
     hospital, coordinator = users["institution"], users["coordinator"]
-    order = make_order(world, db, users, rule={"kind": "calendar_days", "value": 5})
+    order = issue_order(world, db, users, rule={"kind": "calendar_days", "value": 5})
     clock("2025-03-12T09:00:00+08:00")
     # What the scheduler's deadline sweep does.
     binding.apply(fresh(db, order), "mark_overdue", actor=policy.SYSTEM, version=None,
@@ -429,7 +356,7 @@ def test_extension_approved_moves_overdue_order_back_to_acknowledged(world, db, 
     with pytest.raises(GuardFailed):  # one pending request at a time
         services.request_extension(order.id, actor=hospital, reason="再次申请",
                                    proposed_deadline=date(2025, 5, 30))
-    with pytest.raises(NotPermitted):
+    with unchanged(db, order, request), pytest.raises(NotPermitted):
         services.decide_extension(request.id, actor=users["inspector"], approve=True,
                                   version=fresh(db, order).version)
     services.decide_extension(request.id, actor=coordinator, approve=True,
@@ -456,12 +383,12 @@ def test_extension_approved_moves_overdue_order_back_to_acknowledged(world, db, 
 
 def test_extension_request_validation(world, db, users, today):
     hospital = users["institution"]
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     with pytest.raises(Invalid) as caught:
         services.request_extension(order.id, actor=hospital, reason=" ",
                                    proposed_deadline=order.deadline)
     assert set(caught.value.details["errors"]) == {"reason", "proposed_deadline"}
-    with pytest.raises(NotPermitted):
+    with unchanged(db, order, "extension_request"), pytest.raises(NotPermitted):
         services.request_extension(order.id, actor=users["inspector"], reason="理由",
                                    proposed_deadline=order.deadline + timedelta(days=9))
     assert db.session.scalar(sa.select(sa.func.count(ExtensionRequest.id))) == 0
@@ -469,7 +396,7 @@ def test_extension_request_validation(world, db, users, today):
 
 def test_extension_decline_requires_reason(world, db, users, today):
     hospital, coordinator = users["institution"], users["coordinator"]
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     request = services.request_extension(order.id, actor=hospital, reason="人手不足",
                                          proposed_deadline=order.deadline + timedelta(days=14))
     with pytest.raises(Invalid) as caught:
@@ -495,7 +422,7 @@ def _extension_events(db, request_id):
 
 def test_a_decision_goes_through_the_extension_machine(world, db, users, today):
     hospital, coordinator = users["institution"], users["coordinator"]
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     request = services.request_extension(order.id, actor=hospital, reason="人手不足",
                                          proposed_deadline=order.deadline + timedelta(days=14))
     assert (request.state, request.version) == ("pending", 1)
@@ -528,7 +455,7 @@ def test_a_decision_goes_through_the_extension_machine(world, db, users, today):
 
 def test_approving_an_earlier_date_is_invalid_and_changes_nothing(world, db, users, today):
     hospital, coordinator = users["institution"], users["coordinator"]
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     request = services.request_extension(order.id, actor=hospital, reason="人手不足",
                                          proposed_deadline=order.deadline + timedelta(days=14))
     with pytest.raises(Invalid) as caught:
@@ -549,7 +476,7 @@ def test_concurrent_approve_and_decline_have_one_winner(app, world, db, users, t
     from casework.extensions import db as ext_db
     from casework.users.models import User
 
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     request = services.request_extension(order.id, actor=users["institution"], reason="理由",
                                          proposed_deadline=date(2025, 4, 30))
     request_id, coordinator_id = request.id, users["coordinator"].id
@@ -591,10 +518,10 @@ def test_provisional_deadline_recomputed_when_the_year_is_entered(world, db, use
 
     clock("2026-12-21T09:00:00+08:00")
     confirm_year(db, 2026)
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     # 20 working days from Monday 21 December 2026 reach into 2027, not entered yet.
     assert (order.deadline, order.deadline_provisional) == (date(2027, 1, 18), True)
-    closed = make_order(world, db, users, case=order.case)
+    closed = issue_order(world, db, users, case=order.case)
     services.fire_order(closed.id, "cancel", actor=users["coordinator"], version=1,
                         comment="重复")
     enter_year(2027, [(date(2027, 1, 1), "元旦")], [], users["admin"], no_workdays=True)
@@ -618,7 +545,7 @@ def test_institution_sees_its_own_orders_what_needs_it_first(world, db, users, t
     hospital = users["institution"]
     case = world.make_case(db, state="rectification")
     findings = add_findings(db, case, users["inspector"], 3)
-    issued, returned, closed = (issue(db, case, users["inspector"], [f]) for f in findings)
+    issued, returned, closed = (raise_order(case, users["inspector"], [f]) for f in findings)
     services.fire_order(returned.id, "acknowledge", actor=hospital, version=1)
     services.submit_rectification(returned.id, actor=hospital, version=2, report="报告",
                                   files=[photo()])
@@ -627,7 +554,7 @@ def test_institution_sees_its_own_orders_what_needs_it_first(world, db, users, t
     services.fire_order(closed.id, "cancel", actor=users["coordinator"], version=1,
                         comment="撤销")
     far_case = world.make_case(db, institution=world.far_hospital, campaign=case.campaign)
-    make_order(world, db, users, case=far_case)
+    issue_order(world, db, users, case=far_case)
     page = services.list_orders(hospital, services.OrderFilters())
     assert [o.id for o in page.items] == [returned.id, issued.id, closed.id]
     page = services.list_orders(hospital, services.OrderFilters(open_only=True))

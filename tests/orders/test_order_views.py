@@ -7,19 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from test_order_services import (
-    add_findings,
-    confirm_year,
-    fresh,
-    history,
-    make_order,
-    png_bytes,
-)
+from factories import add_findings, confirm_year, csrf_token, fresh, history, issue_order, unchanged
+from sample_files import png_bytes
 
 from casework.extensions import db as _db
 from casework.orders import services
 from casework.orders.models import ExtensionRequest, RectificationOrder, Submission
-from conftest import csrf_token
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +23,7 @@ def today(clock, db):
 
 @pytest.fixture
 def order(world, db, users):
-    return make_order(world, db, users, photos=True)
+    return issue_order(world, db, users, photos=True)
 
 
 def _post(client, path, data, **kw):
@@ -98,7 +91,7 @@ def test_case_page_lists_orders_awaiting_findings_and_drafts(client, login, worl
 
 def test_provisional_deadline_is_shown(client, login, world, db, users, clock):
     clock("2026-12-21T09:00:00+08:00")
-    order = make_order(world, db, users)
+    order = issue_order(world, db, users)
     assert order.deadline_provisional
     login.as_("institution")
     assert 'data-testid="provisional-note"' in _html(client.get(f"/orders/{order.id}"))
@@ -139,24 +132,28 @@ def test_institution_cannot_fire_officer_triggers(client, login, db, users, orde
                                                   comment):
     order = _submitted(db, users, order)
     login.as_("institution")
-    response = _post(client, f"/orders/{order.id}/fire/{trigger}",
-                     {"version": order.version, "comment": comment})
+    with unchanged(db, order):
+        response = _post(client, f"/orders/{order.id}/fire/{trigger}",
+                         {"version": order.version, "comment": comment})
     assert response.status_code == 403
     assert (fresh(db, order).state, len(history(db, order))) == ("submitted", 2)
 
 
 def test_inspector_cannot_acknowledge_or_submit(client, login, db, users, order):
     login.as_("inspector")
-    assert _post(client, f"/orders/{order.id}/fire/acknowledge",
-                 {"version": 1}).status_code == 403
+    with unchanged(db, order):
+        assert _post(client, f"/orders/{order.id}/fire/acknowledge",
+                     {"version": 1}).status_code == 403
     order = _acknowledged(db, users, order)
-    response = _post(client, f"/orders/{order.id}/submit",
-                     {"version": order.version, "report": "代为提交",
-                      "files": (io.BytesIO(png_bytes()), "a.png")},
-                     content_type="multipart/form-data")
+    with unchanged(db, order, "submission"):
+        response = _post(client, f"/orders/{order.id}/submit",
+                         {"version": order.version, "report": "代为提交",
+                          "files": (io.BytesIO(png_bytes()), "a.png")},
+                         content_type="multipart/form-data")
     assert response.status_code == 403
-    assert _post(client, f"/orders/{order.id}/extensions",
-                 {"reason": "x", "proposed_deadline": "2025-05-01"}).status_code == 403
+    with unchanged(db, order, "extension_request"):
+        assert _post(client, f"/orders/{order.id}/extensions",
+                     {"reason": "x", "proposed_deadline": "2025-05-01"}).status_code == 403
     assert fresh(db, order).state == "acknowledged"
     assert _db.session.scalar(sa.select(sa.func.count(Submission.id))) == 0
 
@@ -179,7 +176,8 @@ def test_stale_version_is_409_and_changes_nothing(client, login, db, users, orde
     assert _post(client, f"/orders/{order.id}/fire/acknowledge",
                  {"version": 1}).status_code == 302
     order = fresh(db, order)
-    response = _post(client, f"/orders/{order.id}/fire/acknowledge", {"version": 1})
+    with unchanged(db, order):
+        response = _post(client, f"/orders/{order.id}/fire/acknowledge", {"version": 1})
     assert response.status_code == 409
     assert len(history(db, order)) == 1
 
@@ -258,8 +256,9 @@ def test_extension_request_and_decisions(client, login, db, users, order):
     login.as_("coordinator")
     body = _html(client.get(f"/orders/{order.id}"))
     assert f'id="form-approve-{request.id}"' in body
-    response = _post(client, f"/orders/{order.id}/extensions/{request.id}",
-                     {"version": 1, "decision": "decline", "comment": " "})
+    with unchanged(db, order, request):
+        response = _post(client, f"/orders/{order.id}/extensions/{request.id}",
+                         {"version": 1, "decision": "decline", "comment": " "})
     assert response.status_code == 422
     assert f'id="form-decline-{request.id}"' in _html(response)
     response = _post(client, f"/orders/{order.id}/extensions/{request.id}",
@@ -279,8 +278,9 @@ def test_institution_cannot_decide_its_own_extension(client, login, db, users, o
     request = services.request_extension(order.id, actor=users["institution"], reason="理由",
                                          proposed_deadline=order.deadline + timedelta(days=9))
     login.as_("institution")
-    response = _post(client, f"/orders/{order.id}/extensions/{request.id}",
-                     {"version": 1, "decision": "approve"})
+    with unchanged(db, order, request):
+        response = _post(client, f"/orders/{order.id}/extensions/{request.id}",
+                         {"version": 1, "decision": "approve"})
     assert response.status_code == 403
     assert _db.session.get(ExtensionRequest, request.id).status == "pending"
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token, unchanged
 
 from casework.errors import (
     GuardFailed,
@@ -21,7 +22,6 @@ from casework.orders.models import RectificationOrder
 from casework.oversight import services
 from casework.oversight.models import Interview
 from casework.queue import services as queue
-from conftest import csrf_token
 
 NOW = "2022-12-10T09:00+08:00"
 
@@ -77,7 +77,7 @@ def test_interview_with_follow_up_supersedes_the_escalated_order(escalated, user
         actor=coordinator, institution_id=None, reason="逾期未整改",
         scheduled_for=datetime(2022, 12, 12, 9), location="委机关会议室", queue_key=key)
     assert interview.case_id == escalated.case_id
-    with pytest.raises(StaleObject):
+    with unchanged(db, interview), pytest.raises(StaleObject):
         services.hold_interview(interview.id, actor=coordinator, version=99,
                                 held_on=date(2022, 12, 10), attendees="院长", minutes="已约谈")
     with pytest.raises(Invalid) as error:
@@ -131,12 +131,12 @@ def test_a_failed_follow_up_leaves_the_order_and_the_interview_as_they_were(
     assert key in {i.key for i in queue.compute_items(coordinator)}
 
 
-def test_interview_permissions(escalated, users, world):
-    with pytest.raises(NotPermitted):
+def test_interview_permissions(db, escalated, users, world):
+    with unchanged(db, "interview"), pytest.raises(NotPermitted):
         services.schedule_interview(actor=users["viewer"], institution_id=world.hospital.id,
                                     reason="x", scheduled_for=datetime(2022, 12, 12, 9),
                                     location=None)
-    with pytest.raises(NotPermitted):
+    with unchanged(db, "interview"), pytest.raises(NotPermitted):
         services.schedule_interview(actor=users["district_coordinator"],
                                     institution_id=world.hospital.id, reason="x",
                                     scheduled_for=datetime(2022, 12, 12, 9), location=None)
@@ -190,7 +190,7 @@ def test_one_active_veto_per_institution_and_year(db, world, users, clock):
                           reason="again")
     with pytest.raises(Invalid):
         services.revoke_veto(flag.id, actor=coordinator, reason=" ")
-    with pytest.raises(NotPermitted):
+    with unchanged(db, flag), pytest.raises(NotPermitted):
         services.revoke_veto(flag.id, actor=users["viewer"], reason="x")
     services.revoke_veto(flag.id, actor=coordinator, reason="复核撤销")
     again = services.set_veto(actor=coordinator, institution_id=world.hospital.id, year=2022,
@@ -224,9 +224,10 @@ def test_pages_and_422_in_chinese(db, world, users, client, login, clock):
     interview = db.session.scalar(sa.select(Interview))
     detail = client.get(f"/oversight/interviews/{interview.id}").get_data(as_text=True)
     assert "安排约谈" in detail
-    response = client.post(f"/oversight/interviews/{interview.id}/hold", data={
-        "version": interview.version + 1, "held_on": "2022-12-10", "attendees": "院长",
-        "minutes": "记录", "csrf_token": token})
+    with unchanged(db, interview):
+        response = client.post(f"/oversight/interviews/{interview.id}/hold", data={
+            "version": interview.version + 1, "held_on": "2022-12-10", "attendees": "院长",
+            "minutes": "记录", "csrf_token": token})
     assert response.status_code == 409
     login.logout()
     login.as_("inspector")

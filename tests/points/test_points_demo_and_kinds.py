@@ -1,16 +1,12 @@
 """Demo points data is idempotent; the new notification kinds render in Chinese."""
 
-import sqlalchemy as sa
+from factories import count
 from flask_babel import force_locale
 
 from casework.institutions.models import StaffMember
 from casework.notifications.kinds import render
 from casework.points.demo import load_points_demo
 from casework.points.models import PointsEntry, PointsRule
-
-
-def count(db, model):
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def test_demo_points_load_twice_adds_nothing(world, db):

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from factories import count, unchanged
 
 from casework.complaints import services as complaints
 from casework.errors import GuardFailed, Invalid, NotFound, NotPermitted, StaleObject
@@ -55,16 +56,12 @@ def entries(db):
     return db.session.scalars(sa.select(PointsEntry).order_by(PointsEntry.id)).all()
 
 
-def count(db, model):
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
 # --- rules ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", ["inspector", "viewer", "institution", "admin",
                                   "district_coordinator"])
 def test_only_city_coordinators_manage_rules(users, world, db, role):
-    with pytest.raises(NotPermitted):
+    with unchanged(db, "points_rule"), pytest.raises(NotPermitted):
         rule({"coordinator": users[role]})
     assert count(db, PointsRule) == 0
 

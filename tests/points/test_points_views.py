@@ -5,12 +5,12 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token, unchanged
 
 from casework.institutions.models import StaffMember
 from casework.oversight.models import VetoFlag
 from casework.points import services
 from casework.points.models import PointsEntry, PointsRule
-from tests.conftest import csrf_token
 
 
 def member(db, institution, name="李医生"):
@@ -134,8 +134,9 @@ def test_ledger_award_reverse_and_strike_through(client, login, world, db, users
     assert "请填写冲销理由。" in no_reason.get_data(as_text=True)
     assert client.post(f"/points/entries/{entry.id}/reverse",
                        data={"csrf_token": token, "reason": "复核有误"}).status_code == 302
-    again = client.post(f"/points/entries/{entry.id}/reverse",
-                        data={"csrf_token": token, "reason": "再来"})
+    with unchanged(db, entry, "points_entry"):
+        again = client.post(f"/points/entries/{entry.id}/reverse",
+                            data={"csrf_token": token, "reason": "再来"})
     assert again.status_code == 409
     html = client.get(path).get_data(as_text=True)
     assert f'data-entry="{entry.id}" data-reversed="1"' in html

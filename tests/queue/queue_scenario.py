@@ -5,39 +5,17 @@ points item a held interview answered, an older bulletin's proposal)."""
 
 from datetime import UTC, date, datetime, timedelta
 
+from factories import make_order
+
 from casework.bulletins.models import Bulletin
 from casework.cases.models import MobilisationRecord
-from casework.history.models import HistoryEvent
 from casework.institutions.models import StaffMember
-from casework.orders.models import RectificationOrder
 from casework.oversight.models import Interview
 from casework.points.models import PointsEntry
 from casework.reports.models import ProgressReport
 
 TODAY = date(2022, 12, 10)
 NOW = "2022-12-10T09:00+08:00"
-_numbers = iter(range(1, 100000))
-
-
-def make_order(db, case, actor, state, *, returns=0, deadline=date(2022, 11, 1),
-               escalated_at=None):
-    order = RectificationOrder(
-        number=f"整改〔2022〕{next(_numbers):04d}号", case=case, state=state,
-        requirements="整改", issuing_body="中卫市卫生健康委员会", issued_on=date(2022, 10, 1),
-        issued_by_id=actor.id, deadline=deadline,
-        deadline_rule={"kind": "date", "value": deadline.isoformat()})
-    db.session.add(order)
-    db.session.flush()
-    for n in range(returns):
-        db.session.add(HistoryEvent(
-            object_type="order", object_id=order.id, trigger="return", from_state="submitted",
-            to_state="returned", actor_id=actor.id, actor_role="inspector",
-            at=datetime(2022, 10, 10 + n, tzinfo=UTC)))
-    if escalated_at:
-        db.session.add(HistoryEvent(
-            object_type="order", object_id=order.id, trigger="escalate", from_state="overdue",
-            to_state="escalated", actor_role="system", at=escalated_at))
-    return order
 
 
 def record(db, case):
@@ -56,14 +34,17 @@ def build(db, world):
                              state="consolidation")
     record(db, case_h)
     record(db, case_c)
-    escalated = make_order(db, case_h, inspector, "escalated",
+    escalated = make_order(db, case_h, inspector, state="escalated", commit=False,
                            escalated_at=datetime(2022, 11, 20, 2, tzinfo=UTC))
-    overdue = make_order(db, case_h, inspector, "overdue", deadline=date(2022, 12, 1))
-    twice = make_order(db, case_h, inspector, "returned", returns=2,
+    overdue = make_order(db, case_h, inspector,
+                         state="overdue", commit=False, deadline=date(2022, 12, 1))
+    twice = make_order(db, case_h, inspector, state="returned", commit=False, returns=2,
                        deadline=date(2023, 1, 31))
-    make_order(db, case_h, inspector, "returned", returns=1, deadline=date(2023, 1, 31))
-    make_order(db, case_h, inspector, "closed", returns=2)
-    make_order(db, case_c, inspector, "acknowledged", deadline=date(2023, 1, 31))
+    make_order(db, case_h, inspector,
+               state="returned", commit=False, returns=1, deadline=date(2023, 1, 31))
+    make_order(db, case_h, inspector, state="closed", commit=False, returns=2)
+    make_order(db, case_c, inspector,
+               state="acknowledged", commit=False, deadline=date(2023, 1, 31))
     report = ProgressReport(case=case_c, period_start=date(2022, 7, 1),
                             period_end=date(2022, 9, 30), due_on=date(2022, 9, 30),
                             state="overdue")
@@ -123,10 +104,10 @@ def more_rows(db, world, objects, n=10):
     """More of everything, for the query-count comparison."""
     inspector = world.users["inspector"]
     for _ in range(n):
-        make_order(db, objects["case_h"], inspector, "escalated",
+        make_order(db, objects["case_h"], inspector, state="escalated", commit=False,
                    escalated_at=datetime(2022, 11, 25, tzinfo=UTC))
-        make_order(db, objects["case_c"], inspector, "overdue")
-        make_order(db, objects["case_c"], inspector, "returned", returns=3)
+        make_order(db, objects["case_c"], inspector, state="overdue", commit=False)
+        make_order(db, objects["case_c"], inspector, state="returned", commit=False, returns=3)
         start = date(2021, 1, 1) + timedelta(days=_)
         db.session.add(ProgressReport(case=objects["case_h"], period_start=start,
                                       period_end=start, due_on=start, state="overdue"))

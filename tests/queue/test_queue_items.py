@@ -109,12 +109,14 @@ def test_a_missing_mobilisation_record_leaves_the_queue_when_the_campaign_ends(
 def test_since_is_the_local_date(scenario, users, db, world):
     from datetime import UTC, date, datetime
 
-    from queue_scenario import make_order
+    from factories import make_order
 
     # 16:30 UTC on 19 November is 00:30 on the 20th in Asia/Shanghai.
-    late = make_order(db, scenario[0]["case_h"], world.users["inspector"], "escalated",
+    late = make_order(db, scenario[0]["case_h"], world.users["inspector"],
+                      state="escalated", commit=False,
                       escalated_at=datetime(2022, 11, 19, 16, 30, tzinfo=UTC))
-    early = make_order(db, scenario[0]["case_h"], world.users["inspector"], "escalated",
+    early = make_order(db, scenario[0]["case_h"], world.users["inspector"],
+                       state="escalated", commit=False,
                        escalated_at=datetime(2022, 11, 19, 15, 30, tzinfo=UTC))
     db.session.commit()
     items = {i.key: i for i in services.compute_items(users["coordinator"])}

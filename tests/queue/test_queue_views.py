@@ -5,10 +5,10 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token, unchanged
 from queue_scenario import NOW, build
 
 from casework.queue.models import QueueClaim
-from conftest import csrf_token
 
 
 @pytest.fixture
@@ -34,14 +34,15 @@ def test_others_get_403(scenario, client, login, role):
     assert client.get("/queue/").status_code == 403
 
 
-def test_viewer_reads_but_cannot_claim(scenario, client, login):
+def test_viewer_reads_but_cannot_claim(db, scenario, client, login):
     objects, _ = scenario
     login.as_("viewer")
     html = client.get("/queue/").get_data(as_text=True)
     assert 'data-testid="queue-select"' not in html
     key = f"order_escalated:{objects['escalated'].id}"
-    response = client.post("/queue/assign", data={
-        "item": key, "action": "claim", "csrf_token": csrf_token(client, "/queue/")})
+    with unchanged(db, "queue_claim"):
+        response = client.post("/queue/assign", data={
+            "item": key, "action": "claim", "csrf_token": csrf_token(client, "/queue/")})
     assert response.status_code == 403
 
 
@@ -84,13 +85,14 @@ def test_stale_claim_is_409(scenario, client, login, users, db):
     assert claims(db)[a] == users["viewer"].id
 
 
-def test_district_coordinator_cannot_reach_city_items(scenario, client, login):
+def test_district_coordinator_cannot_reach_city_items(db, scenario, client, login):
     objects, _ = scenario
     login.as_("district_coordinator")
     a = f"order_escalated:{objects['escalated'].id}"
     assert client.get(f"/queue/item/{a}").status_code == 404
-    response = client.post("/queue/assign", data={
-        "item": a, "action": "claim", "csrf_token": csrf_token(client, "/queue/")})
+    with unchanged(db, "queue_claim"):
+        response = client.post("/queue/assign", data={
+            "item": a, "action": "claim", "csrf_token": csrf_token(client, "/queue/")})
     assert response.status_code == 404
 
 
@@ -183,10 +185,10 @@ def test_tackling_from_an_order_item(scenario, client, login, db):
 
 
 def _overdue_orders(db, world, objects, n):
-    from queue_scenario import make_order
+    from factories import make_order
 
     for _ in range(n):
-        make_order(db, objects["case_c"], world.users["inspector"], "overdue")
+        make_order(db, objects["case_c"], world.users["inspector"], state="overdue", commit=False)
     db.session.commit()
 
 

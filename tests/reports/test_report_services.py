@@ -8,12 +8,22 @@ life). The helpers at the top are imported by the view tests of this folder.
 
 import io
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from factories import (
+    FIGURES,
+    Q1,
+    fresh,
+    history,
+    make_report,
+    pdf,
+    photo,
+    stored_files,
+    submit_report,
+    unchanged,
+)
 from flask_babel import gettext
-from sample_files import PDF_BYTES, png_bytes  # noqa: F401  (re-exported)
 
 from casework import periods, policy
 from casework.errors import (
@@ -25,57 +35,10 @@ from casework.errors import (
     StaleObject,
 )
 from casework.evidence.models import Attachment
-from casework.history.models import HistoryEvent
 from casework.reports import services
-from casework.reports.models import ProgressReport
 
 # A Monday in the first quarter of 2025; the quarter's report is due on 31 March.
 MONDAY = "2025-03-03T09:00:00+08:00"
-Q1 = (date(2025, 1, 1), date(2025, 3, 31))
-FIGURES = {"self_inspections": "3", "problems_found": "5", "problems_rectified": "4",
-           "next_steps": "继续开展自查自纠"}
-
-
-# --- helpers shared with the view tests ---------------------------------------------
-
-
-
-def photo(name="自查照片.png"):
-    return (name, io.BytesIO(png_bytes()))
-
-
-def pdf(name="自查报告.pdf"):
-    return (name, io.BytesIO(PDF_BYTES))
-
-
-def make_report(db, case, *, period=Q1, due_on=None, state="pending", **kw):
-    report = ProgressReport(case=case, period_start=period[0], period_end=period[1],
-                            due_on=due_on or period[1], state=state, **kw)
-    db.session.add(report)
-    db.session.commit()
-    return report
-
-
-def history(db, report) -> list[HistoryEvent]:
-    return list(db.session.scalars(
-        sa.select(HistoryEvent).where(HistoryEvent.object_type == "report",
-                                      HistoryEvent.object_id == report.id)
-        .order_by(HistoryEvent.id)))
-
-
-def fresh(db, report) -> ProgressReport:
-    db.session.expire_all()
-    return db.session.get(ProgressReport, report.id)
-
-
-def stored_files(app) -> list[Path]:
-    return sorted(p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file())
-
-
-def submit(report, actor, *, body="本季度开展自查3次，发现问题5个，已整改4个。", fields=None,
-           **kw):
-    return services.submit_report(report.id, actor=actor, version=report.version, body=body,
-                                  fields=FIGURES if fields is None else fields, **kw)
 
 
 @pytest.fixture
@@ -158,7 +121,7 @@ def test_a_repeated_draft_save_is_not_a_conflict_but_a_different_stale_one_is(db
     # The same save again (a double tap) with the version it was sent with: fine.
     services.save_report_draft(report.id, version=1, **args)
     assert fresh(db, report).version == 2
-    with pytest.raises(StaleObject):
+    with unchanged(db, report), pytest.raises(StaleObject):
         services.save_report_draft(report.id, version=1, actor=users["institution"],
                                    body="另一个版本", fields={})
     assert fresh(db, report).body == "草稿"
@@ -168,7 +131,7 @@ def test_a_repeated_draft_save_is_not_a_conflict_but_a_different_stale_one_is(db
 
 def test_submit_return_submit_accept_one_history_event_each(db, users, report):
     institution, coordinator = users["institution"], users["coordinator"]
-    submit(report, institution)
+    submit_report(report, institution)
     report = fresh(db, report)
     assert report.state == "submitted" and report.version == 2
     assert report.body.startswith("本季度") and report.submitted_by_id == institution.id
@@ -187,7 +150,7 @@ def test_submit_return_submit_accept_one_history_event_each(db, users, report):
     services.save_report_draft(report.id, actor=institution, version=report.version,
                                body="已核实台账。", fields={**FIGURES, "problems_rectified": "5"})
     report = fresh(db, report)
-    submit(report, institution, body="已核实台账。", fields={**FIGURES, "problems_rectified": "5"})
+    submit_report(report, institution, body="已核实台账。", fields={**FIGURES, "problems_rectified": "5"})
     report = fresh(db, report)
     assert report.state == "submitted" and report.fields["problems_rectified"] == 5
 
@@ -209,13 +172,13 @@ def test_submit_return_submit_accept_one_history_event_each(db, users, report):
         services.save_report_draft(report.id, actor=institution, version=report.version,
                                    body="再改", fields={})
     with pytest.raises(IllegalTrigger):
-        submit(report, institution)
+        submit_report(report, institution)
 
 
 def test_an_overdue_report_can_still_be_submitted_and_is_late(db, users, case, clock):
     clock("2025-04-03T09:00:00+08:00")
     report = make_report(db, case, state="overdue")
-    submit(report, users["institution"])
+    submit_report(report, users["institution"])
     report = fresh(db, report)
     assert report.state == "submitted" and report.late is True
 
@@ -224,24 +187,24 @@ def test_late_flag_follows_the_due_date_in_local_time(db, users, case, clock):
     # 31 March 23:30 in Shanghai is still on time (15:30 UTC).
     clock("2025-03-31T23:30:00+08:00")
     on_time = make_report(db, case)
-    submit(on_time, users["institution"])
+    submit_report(on_time, users["institution"])
     assert fresh(db, on_time).late is False
     # 1 April 00:10 in Shanghai (still 31 March in UTC) is late.
     clock("2025-04-01T00:10:00+08:00")
     late = make_report(db, case, period=(date(2024, 10, 1), date(2024, 12, 31)),
                        due_on=date(2025, 3, 31))
-    submit(late, users["institution"])
+    submit_report(late, users["institution"])
     assert fresh(db, late).late is True
 
 
 def test_a_report_returned_after_the_due_date_is_not_late_when_corrected(db, users, report,
                                                                          clock):
-    submit(report, users["institution"])
+    submit_report(report, users["institution"])
     clock("2025-04-10T09:00:00+08:00")
     services.fire_report(report.id, "return", actor=users["coordinator"], version=2,
                          comment="补充附件")
     report = fresh(db, report)
-    submit(report, users["institution"])
+    submit_report(report, users["institution"])
     report = fresh(db, report)
     assert report.state == "submitted" and report.late is False
 
@@ -249,7 +212,7 @@ def test_a_report_returned_after_the_due_date_is_not_late_when_corrected(db, use
 # --- attachments ---------------------------------------------------------------------
 
 def test_submit_with_photos_and_pdf_attaches_them_to_the_report(app, db, users, report):
-    submit(report, users["institution"], files=[photo(), pdf()])
+    submit_report(report, users["institution"], files=[photo(), pdf()])
     rows = db.session.scalars(sa.select(Attachment).order_by(Attachment.id)).all()
     assert [(a.report_id, a.kind, a.content_type) for a in rows] == [
         (report.id, "image", "image/png"), (report.id, "pdf", "application/pdf")]
@@ -266,7 +229,7 @@ def test_submit_with_photos_and_pdf_attaches_them_to_the_report(app, db, users, 
 def test_a_bad_file_stores_nothing_and_is_reported_with_the_other_problems(app, db, users,
                                                                          report):
     with pytest.raises(Invalid) as caught:
-        submit(report, users["institution"], body="",
+        submit_report(report, users["institution"], body="",
                files=[photo(), ("脚本.exe", io.BytesIO(b"MZ\x90\x00 not a picture"))])
     assert {"body", "files"} <= set(caught.value.details["errors"])
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 0
@@ -284,9 +247,9 @@ def test_files_saved_with_a_draft_stay_with_the_report(app, db, users, report):
 # --- idempotency and concurrency -----------------------------------------------------
 
 def test_a_retried_submit_with_the_same_key_is_one_submit(db, users, report):
-    first = submit(report, users["institution"], request_key="key-1", files=[photo()])
+    first = submit_report(report, users["institution"], request_key="key-1", files=[photo()])
     # The retry carries the version the form was rendered with: stale by now.
-    again = submit(report, users["institution"], request_key="key-1", files=[photo()])
+    again = submit_report(report, users["institution"], request_key="key-1", files=[photo()])
     assert first.id == again.id == report.id
     assert [e.trigger for e in history(db, report)] == ["submit"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 1
@@ -295,7 +258,7 @@ def test_a_retried_submit_with_the_same_key_is_one_submit(db, users, report):
 def test_a_stale_submit_without_a_key_is_refused(db, users, report):
     services.save_report_draft(report.id, actor=users["institution"], version=1, body="草稿",
                                fields={})
-    with pytest.raises(StaleObject):
+    with unchanged(db, report), pytest.raises(StaleObject):
         services.submit_report(report.id, actor=users["institution"], version=1,
                                body="正文", fields=FIGURES)
     assert fresh(db, report).state == "pending"
@@ -309,7 +272,7 @@ def test_another_institution_sees_nothing(db, users, report):
     with pytest.raises(NotFound):
         services.get_report(report.id, other)
     with pytest.raises(NotFound):
-        submit(report, other)
+        submit_report(report, other)
     with pytest.raises(NotFound):
         services.save_report_draft(report.id, actor=other, version=1, body="x", fields={})
     with pytest.raises(NotFound):
@@ -318,9 +281,9 @@ def test_another_institution_sees_nothing(db, users, report):
 
 
 def test_institution_cannot_review_its_own_report(db, users, report):
-    submit(report, users["institution"])
+    submit_report(report, users["institution"])
     for trigger in ("accept", "return"):
-        with pytest.raises(NotPermitted):
+        with unchanged(db, report), pytest.raises(NotPermitted):
             services.fire_report(report.id, trigger, actor=users["institution"], version=2,
                                  comment="自己通过")
     assert fresh(db, report).state == "submitted"
@@ -330,21 +293,21 @@ def test_viewer_reads_but_changes_nothing(db, users, report):
     viewer = users["viewer"]
     assert services.get_report(report.id, viewer).id == report.id
     assert [r.id for r in services.list_reports(viewer).items] == [report.id]
-    with pytest.raises(NotPermitted):
-        submit(report, viewer)
-    with pytest.raises(NotPermitted):
+    with unchanged(db, report), pytest.raises(NotPermitted):
+        submit_report(report, viewer)
+    with unchanged(db, report), pytest.raises(NotPermitted):
         services.save_report_draft(report.id, actor=viewer, version=1, body="x", fields={})
-    submit(report, users["institution"])
-    with pytest.raises(NotPermitted):
+    submit_report(report, users["institution"])
+    with unchanged(db, report), pytest.raises(NotPermitted):
         services.fire_report(report.id, "accept", actor=viewer, version=2)
     assert services.available_triggers(fresh(db, report), viewer) == []
     assert services.may_edit(fresh(db, report), viewer) is False
 
 
 def test_coordinator_does_not_write_the_institutions_report(db, users, report):
-    with pytest.raises(NotPermitted):
-        submit(report, users["coordinator"])
-    with pytest.raises(NotPermitted):
+    with unchanged(db, report), pytest.raises(NotPermitted):
+        submit_report(report, users["coordinator"])
+    with unchanged(db, report), pytest.raises(NotPermitted):
         services.save_report_draft(report.id, actor=users["coordinator"], version=1,
                                    body="代写", fields={})
 

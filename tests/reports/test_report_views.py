@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from test_report_services import FIGURES, Q1, fresh, history, make_report, png_bytes, submit
+from factories import FIGURES, Q1, csrf_token, fresh, history, make_report, submit_report, unchanged
+from sample_files import png_bytes
 
 from casework.evidence.models import Attachment
-from conftest import csrf_token
 
 
 @pytest.fixture(autouse=True)
@@ -160,7 +160,7 @@ def test_a_retried_submit_post_is_one_submit(client, login, db, report):
 
 def test_coordinator_returns_with_a_reason_and_the_institution_sees_it(client, login, db, users,
                                                                       report):
-    submit(report, users["institution"])
+    submit_report(report, users["institution"])
     login.as_("coordinator")
     page = _html(client.get(f"/reports/{report.id}"))
     assert 'data-trigger="accept"' in page and 'data-trigger="return"' in page
@@ -179,7 +179,7 @@ def test_coordinator_returns_with_a_reason_and_the_institution_sees_it(client, l
 
 
 def test_coordinator_accepts(client, login, db, users, report):
-    submit(report, users["institution"])
+    submit_report(report, users["institution"])
     login.as_("coordinator")
     response = _post(client, f"/reports/{report.id}/fire/accept", {"version": "2"})
     assert response.status_code == 302
@@ -209,7 +209,7 @@ def test_coordinator_accepts(client, login, db, users, report):
     ("coordinator", "fire/accept", {"version": "1"}, 409),
 ])
 def test_crafted_posts_are_refused(client, login, db, users, report, role, path, data, status):
-    submit(report, users["institution"])
+    submit_report(report, users["institution"])
     login.as_(role)
     response = _post(client, f"/reports/{report.id}/{path}", data)
     assert response.status_code == status, _html(response)[:300]
@@ -228,7 +228,8 @@ def test_posts_without_csrf_token_are_refused(client, login, db, report):
 def test_submit_of_an_accepted_report_is_a_conflict(client, login, db, case):
     report = make_report(db, case, state="accepted", body="旧", version=3)
     login.as_("institution")
-    response = _post(client, f"/reports/{report.id}/submit", _form(report, body=""))
+    with unchanged(db, report):
+        response = _post(client, f"/reports/{report.id}/submit", _form(report, body=""))
     assert response.status_code == 409
 
 

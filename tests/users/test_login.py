@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from factories import csrf_token
 from flask_babel import gettext
 from markupsafe import escape
 
@@ -14,11 +15,6 @@ from casework.users.models import User
 # a reliable module name when several conftest.py files exist.
 PASSWORD = "Correct-horse-42"
 START = datetime.fromisoformat("2024-03-01T09:00:00+08:00")
-
-
-def csrf_token(client, path="/login"):
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
 def _t(app, msgid, **kwargs):

@@ -6,6 +6,7 @@ import logging
 import chinese_calendar
 import pytest
 import sqlalchemy as sa
+from factories import unchanged
 
 from casework import policy
 from casework.errors import Invalid, NotPermitted
@@ -259,7 +260,7 @@ def test_enter_year_refuses_a_year_out_of_range(db, users):
 @pytest.mark.parametrize("role", ["coordinator", "inspector", "institution", "viewer",
                                   "other_institution", "district_coordinator"])
 def test_only_admins_enter_a_year(db, users, hooks, role):
-    with pytest.raises(NotPermitted):
+    with unchanged(db, "calendar_year", "calendar_day"), pytest.raises(NotPermitted):
         services.enter_year(2027, HOLIDAYS_2027, WORKDAYS_2027, actor=users[role])
     with pytest.raises(NotPermitted):
         services.list_years(users[role])
@@ -271,7 +272,7 @@ def test_only_admins_enter_a_year(db, users, hooks, role):
 
 
 def test_the_system_actor_may_not_enter_a_year(db, hooks):
-    with pytest.raises(NotPermitted):
+    with unchanged(db, "calendar_year", "calendar_day"), pytest.raises(NotPermitted):
         services.enter_year(2027, HOLIDAYS_2027, WORKDAYS_2027, actor=policy.SYSTEM)
 
 
