@@ -705,3 +705,13 @@ SELECT 'dispute', id, 'registered', status, status, registered_by_id, 'coordinat
        json_build_object('route', route, 'status', status, 'amount', amount::text)
 FROM medical_dispute WHERE id > {b_medical_dispute} ORDER BY id"""),
 ]
+
+
+def vacuum_analyze(db: str) -> float:
+    """VACUUM ANALYZE the whole database (dead rows out, statistics fresh); seconds taken."""
+    start = time.perf_counter()
+    with psycopg.connect(pg_url(db), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    seconds = time.perf_counter() - start
+    print(f"  vacuum analyze after the rolled-back jobs {seconds:8.1f} s", flush=True)
+    return seconds

@@ -26,11 +26,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _peak_rss_kib(pid: int) -> int:
+def _peak_rss_kib(pid: int, field: str = "VmHWM") -> int:
+    """A process's peak (VmHWM) or current (VmRSS) resident memory in KiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
     return 0
+
+
+def _workers_rss_mib(server_pid: int) -> float:
+    """The largest current resident memory among the workers, in MiB."""
+    return round(max((_peak_rss_kib(pid, "VmRSS") for pid in _children(server_pid)),
+                     default=0) / 1024, 1)
 
 
 def _children(pid: int) -> list[int]:
@@ -87,6 +94,15 @@ def run(db: str, seconds: int = 20, workers: int = 3, users: int = 6, out=print)
                 results["paths"].append(entry)
                 out(f"  {label:<30} {rps:>8.1f} {entry['p50_ms']:>8.0f} "
                     f"{entry['p95_ms']:>8.0f} {entry['ratio_to_baseline']:>8.3f}")
+                if "worker_rss_start_mib" not in results:
+                    # Warm (the baseline path served), before the measured pages.
+                    results["worker_rss_start_mib"] = _workers_rss_mib(server.pid)
+        results["worker_rss_end_mib"] = end = _workers_rss_mib(server.pid)
+        start = results.get("worker_rss_start_mib") or 0
+        results["worker_rss_growth_percent"] = growth = (
+            round(100 * (end - start) / start, 1) if start else None)
+        out(f"  worker RSS at the start of the load → at its end: {start} → {end} MiB "
+            f"({'—' if growth is None else f'{growth:+.1f} %'})")
         peaks = {pid: _peak_rss_kib(pid) for pid in _children(server.pid)}
         results["worker_peak_rss_mib"] = round(max(peaks.values(), default=0) / 1024, 1)
         out(f"  peak RSS of a worker: {results['worker_peak_rss_mib']} MiB")

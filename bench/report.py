@@ -52,7 +52,10 @@ def markdown(results: dict) -> str:
     if load.get("paths"):
         lines += [f"gunicorn, {load['workers']} sync workers, {load['users']} locust users, "
                   f"{load['seconds']} s per path; peak RSS of a worker "
-                  f"{load.get('worker_peak_rss_mib')} MiB.\n",
+                  f"{load.get('worker_peak_rss_mib')} MiB; worker RSS from the start of the "
+                  f"load to its end {load.get('worker_rss_start_mib')} → "
+                  f"{load.get('worker_rss_end_mib')} MiB "
+                  f"({load.get('worker_rss_growth_percent')} %).\n",
                   "| path | req/s | p50 ms | p95 ms | × /status |", "|---|---:|---:|---:|---:|"]
         lines += [f"| {r['path']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
                   f"{r['ratio_to_baseline']} |" for r in load["paths"]]
