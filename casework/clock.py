@@ -43,6 +43,12 @@ def local_time(day: date, at: time = time.min, in_zone: tzinfo | None = None) ->
     return datetime.combine(day, at, tzinfo=in_zone or zone())
 
 
+def localized(at: datetime) -> datetime:
+    """`at` as an aware instant: a naive one is local time in the configured zone (as
+    users mean a time they type), an aware one is kept."""
+    return at.replace(tzinfo=zone()) if at.tzinfo is None else at
+
+
 def start_of_day(day: date) -> datetime:
     """The UTC instant at which the local `day` begins."""
     return local_time(day).astimezone(UTC)

@@ -15,11 +15,10 @@ import shutil
 import threading
 from pathlib import Path
 
-import factories
 import pytest
 import sqlalchemy as sa
 import time_machine
-from factories import PASSWORD, csrf_token
+from factories import CALENDAR_TABLES, PASSWORD, World, csrf_token
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
@@ -83,7 +82,6 @@ def app(tmp_path_factory):
     return app
 
 
-CALENDAR_TABLES = ("calendar_day", "calendar_year")
 _seeded_calendar = {}
 
 
@@ -215,46 +213,6 @@ def client(app, db):
 @pytest.fixture
 def runner(app, db):
     return app.test_cli_runner()
-
-
-class World:
-    """A small jurisdiction: a city with two districts and institutions in each, and a
-    user per role (built with tests/factories.py)."""
-
-    def __init__(self, db):
-        self.city = factories.make_region(db, "640500", "中卫市", "city", name_en="Zhongwei")
-        self.district = factories.make_region(db, "640502", "沙坡头区", "district",
-                                              parent=self.city)
-        self.other_district = factories.make_region(db, "640521", "中宁县", "county",
-                                                    parent=self.city)
-        institution = factories.make_institution
-        self.hospital = institution(db, "H1", "中卫市人民医院", type="general_hospital",
-                                    level="tertiary", ownership="public", region=self.district)
-        self.clinic = institution(db, "C1", "滨河诊所", region=self.district)
-        self.far_hospital = institution(db, "H2", "中宁县人民医院", type="general_hospital",
-                                        level="secondary", ownership="public",
-                                        region=self.other_district)
-        user = factories.make_user
-        self.users = {
-            "coordinator": user(db, "coord", "coordinator", region=self.city),
-            "inspector": user(db, "insp", "inspector", region=self.city),
-            "institution": user(db, "hosp", "institution", institution=self.hospital),
-            "admin": user(db, "admin", "admin"),
-            "viewer": user(db, "viewer", "viewer", region=self.city),
-            # Outside the others' reach: another hospital, another district's staff.
-            "other_institution": user(db, "far-hosp", "institution",
-                                      institution=self.far_hospital),
-            "district_coordinator": user(db, "far-coord", "coordinator",
-                                         region=self.other_district),
-        }
-        db.session.commit()
-
-    def make_campaign(self, db, code="test-campaign", region=None, **overrides):
-        return factories.make_campaign(db, region or self.city, code, **overrides)
-
-    def make_case(self, db, institution=None, campaign=None, state="mobilisation", **kw):
-        return factories.make_case(db, campaign or self.make_campaign(db),
-                                   institution or self.hospital, state, **kw)
 
 
 @pytest.fixture

@@ -479,3 +479,47 @@ def statements_per_chunk(db, count_queries, grow, run, sizes=(2, 4, 8)) -> int:
     for i in range(1, len(sizes)):
         assert counts[i] - counts[i - 1] == (sizes[i] - sizes[i - 1]) // 2 * per_chunk
     return per_chunk
+
+
+# The working-day calendar tables: seeded once per session, never emptied between tests.
+CALENDAR_TABLES = ("calendar_day", "calendar_year")
+
+
+class World:
+    """A small jurisdiction: a city with two districts and institutions in each, and a
+    user per role (built with tests/py)."""
+
+    def __init__(self, db):
+        self.city = make_region(db, "640500", "中卫市", "city", name_en="Zhongwei")
+        self.district = make_region(db, "640502", "沙坡头区", "district",
+                                              parent=self.city)
+        self.other_district = make_region(db, "640521", "中宁县", "county",
+                                                    parent=self.city)
+        institution = make_institution
+        self.hospital = institution(db, "H1", "中卫市人民医院", type="general_hospital",
+                                    level="tertiary", ownership="public", region=self.district)
+        self.clinic = institution(db, "C1", "滨河诊所", region=self.district)
+        self.far_hospital = institution(db, "H2", "中宁县人民医院", type="general_hospital",
+                                        level="secondary", ownership="public",
+                                        region=self.other_district)
+        user = make_user
+        self.users = {
+            "coordinator": user(db, "coord", "coordinator", region=self.city),
+            "inspector": user(db, "insp", "inspector", region=self.city),
+            "institution": user(db, "hosp", "institution", institution=self.hospital),
+            "admin": user(db, "admin", "admin"),
+            "viewer": user(db, "viewer", "viewer", region=self.city),
+            # Outside the others' reach: another hospital, another district's staff.
+            "other_institution": user(db, "far-hosp", "institution",
+                                      institution=self.far_hospital),
+            "district_coordinator": user(db, "far-coord", "coordinator",
+                                         region=self.other_district),
+        }
+        db.session.commit()
+
+    def make_campaign(self, db, code="test-campaign", region=None, **overrides):
+        return make_campaign(db, region or self.city, code, **overrides)
+
+    def make_case(self, db, institution=None, campaign=None, state="mobilisation", **kw):
+        return make_case(db, campaign or self.make_campaign(db),
+                                   institution or self.hospital, state, **kw)

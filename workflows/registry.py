@@ -101,6 +101,19 @@ def _needs_reason(name: str) -> frozenset[str]:
                      if guards.reason_given in spec.get("conditions", ()))
 
 
+def destination(name: str, trigger: str) -> str:
+    """The state `trigger` of machine `name` leads to (its one destination); KeyError for
+    an unknown trigger, ValueError when its transitions lead to several states."""
+    module = definition(name)
+    if trigger not in module.TRIGGERS:
+        raise KeyError(trigger)
+    dests = {spec["dest"] for spec in module.TRANSITIONS
+             if spec["trigger"] == trigger and spec["dest"] is not None}
+    if len(dests) != 1:
+        raise ValueError(f"{name}.{trigger} leads to {sorted(dests)}")
+    return dests.pop()
+
+
 def effects(name: str) -> dict[str, tuple[str, ...]]:
     """What each trigger of machine `name` causes besides its state change: effect names
     by trigger (`EFFECTS` in the definition; the application installs a handler for each

@@ -35,6 +35,7 @@ from casework.labels import localized
 from casework.orders.models import RectificationOrder, order_finding
 from casework.oversight.models import AccountabilityRecord, Interview
 from casework.points.models import PointsEntry
+from workflows import registry
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def campaign_report(campaign_id: int, *, actor, start: date | None,
     # Interviews held, accountability decided, points awarded (net of reversals), and
     # mobilisation records: one statement for all of them.
     interviews = (sa.select(sa.func.count()).where(
-        Interview.institution_id.in_(scope), Interview.state == "held",
+        Interview.institution_id.in_(scope), Interview.state == registry.destination("interview", "hold"),
         Interview.held_on >= start, Interview.held_on <= end,
         sa.or_(Interview.campaign_id.is_(None), Interview.campaign_id == campaign.id))
         .scalar_subquery())

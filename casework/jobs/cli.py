@@ -21,8 +21,7 @@ def _instant(value: str | None) -> datetime | None:
     except ValueError:
         raise click.BadParameter("use an ISO time, e.g. 2022-03-01T09:00 or "
                                  "2022-03-01T09:00+08:00") from None
-    # A time without a zone is local time in the configured zone, as users mean it.
-    return parsed.replace(tzinfo=clock.zone()) if parsed.tzinfo is None else parsed
+    return clock.localized(parsed)
 
 
 @jobs_cli.command("list")

@@ -19,6 +19,7 @@ from casework.forms import Posted
 from casework.orders import forms, services
 from workflows import extension as extension_workflow
 from workflows import order as order_workflow
+from workflows import registry
 from workflows.diagram import render_svg
 
 bp = Blueprint("orders", __name__)
@@ -190,7 +191,7 @@ def decide_extension(order_id, request_id):
     except Invalid as error:
         return _detail_page(order_id, Posted(f"{decision}-{request_id}", request.form,
                                              error.details["errors"]), 422)
-    if extension.status == "approved":
+    if extension.status == registry.destination("extension", "approve"):
         return _done(extension.order_id, "extend")
     return _done(extension.order_id, "decline_extension")
 

@@ -18,7 +18,7 @@ commit together or not at all.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from functools import partial
 
 import sqlalchemy as sa
@@ -178,8 +178,7 @@ def schedule_interview(*, actor, institution_id: int | None, reason: str | None,
         case = _case_for(institution.id, campaign_id)
     if errors:
         raise Invalid(errors)
-    if scheduled_for.tzinfo is None:
-        scheduled_for = scheduled_for.replace(tzinfo=clock.zone())
+    scheduled_for = clock.localized(scheduled_for)
     with binding.unit_of_work():
         interview = Interview(institution=institution, campaign_id=campaign_id,
                               case_id=case.id if case else None, queue_key=queue_key,
@@ -277,13 +276,6 @@ def cancel_interview(interview_id: int, *, actor, version: int | None,
         raise Invalid(errors)
     binding.apply(interview, "cancel", actor=actor, version=version, comment=reason)
     return interview
-
-
-def interview_time(day: date | None, at: time | None) -> datetime | None:
-    """The local date and time a form gave, or None if either is missing."""
-    if day is None or at is None:
-        return None
-    return datetime.combine(day, at, tzinfo=clock.zone())
 
 
 # --- accountability -----------------------------------------------------------------------

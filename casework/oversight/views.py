@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from casework import parsing, policy
+from casework import clock, parsing, policy
 from casework.errors import Invalid
 from casework.oversight import forms, services
 from casework.oversight.models import ACCOUNTABILITY_MEASURES
@@ -111,7 +111,9 @@ def schedule_interview():
         interview = services.schedule_interview(
             actor=current_user, institution_id=form.institution_id.data,
             reason=form.reason.data,
-            scheduled_for=services.interview_time(form.day.data, form.time.data),
+            scheduled_for=(clock.local_time(form.day.data, form.time.data)
+                           if form.day.data is not None and form.time.data is not None
+                           else None),
             location=form.location.data, queue_key=form.queue_key.data,
             case_id=form.case_id.data, campaign_id=form.campaign_id.data)
     except Invalid as error:

@@ -34,8 +34,9 @@ from casework.points.thresholds import over_threshold_subquery
 from casework.queue.models import QUEUE_KINDS, QueueClaim
 from casework.reports.models import ProgressReport
 from casework.users.models import User
-from workflows import binding
+from workflows import binding, registry
 from workflows import case as case_workflow
+from workflows import extension as extension_workflow
 from workflows import order as order_workflow
 from workflows import report as report_workflow
 
@@ -47,7 +48,7 @@ OWNERS = ("mine", "unassigned", "anyone")
 # The phases whose start ends concentrated rectification (see campaigns/phases.py).
 CONSOLIDATION_KINDS = ("consolidation", "evaluation")
 # An interview in this state answers the institution item it is linked to.
-INTERVIEW_HELD = "held"
+INTERVIEW_HELD = registry.destination("interview", "hold")
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _last_event(object_type: str, triggers, object_ids):
 def _pending_extensions(order_ids):
     """The pending extension request of each order of the SELECT `order_ids`."""
     return (sa.select(ExtensionRequest.order_id, sa.func.min(ExtensionRequest.id).label("id"))
-            .where(ExtensionRequest.status == "pending",
+            .where(ExtensionRequest.status.in_(extension_workflow.OPEN_STATES),
                    ExtensionRequest.order_id.in_(order_ids))
             .group_by(ExtensionRequest.order_id).subquery())
 

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 import time_machine
-from factories import add_findings, local, make_order
+from factories import CALENDAR_TABLES, World, add_findings, local, make_order
 
 from casework import periods
 from casework.bulletins.models import Bulletin
@@ -33,7 +33,6 @@ from casework.notifications.models import Notification
 from casework.orders.models import RectificationOrder
 from casework.reports.models import ProgressReport
 from casework.users.models import User
-from conftest import CALENDAR_TABLES, World
 
 FINALISED = datetime(2021, 1, 1, tzinfo=UTC)   # before every inspection
 DAY0 = date(2021, 6, 22)
