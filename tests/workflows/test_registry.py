@@ -360,3 +360,22 @@ def test_state_sets_follow_the_transitions():
     for module in (interview, extension):
         assert module.OPEN_STATES == {module.INITIAL}
         assert module.CREATION_EVENT not in module.TRIGGERS
+
+
+def test_destination_is_the_one_state_a_trigger_leads_to():
+    assert registry.destination("interview", "hold") == "held"
+    assert registry.destination("extension", "approve") == "approved"
+    assert registry.destination("order", "escalate") == "escalated"
+    with pytest.raises(KeyError):
+        registry.destination("order", "no_such_trigger")
+
+
+def test_destination_refuses_a_trigger_with_several(monkeypatch):
+    from workflows import case
+
+    transitions = [*case.TRANSITIONS,
+                   {"trigger": "close", "source": "tackling", "dest": "rectification",
+                    "conditions": []}]
+    monkeypatch.setattr(case, "TRANSITIONS", transitions)
+    with pytest.raises(ValueError, match="case.close"):
+        registry.destination("case", "close")
