@@ -29,7 +29,7 @@ from casework.history.models import HistoryEvent
 from casework.institutions.models import Institution, Region
 from casework.orders.models import ExtensionRequest, RectificationOrder
 from casework.oversight.models import AccountabilityRecord, Interview
-from casework.pagination import Page
+from casework.pagination import Page, capped_count
 from casework.points.thresholds import over_threshold_subquery
 from casework.queue.models import QUEUE_KINDS, QueueClaim
 from casework.reports.models import ProgressReport
@@ -586,15 +586,17 @@ def _rows(scope: _Scope, actor, *, limit=None, offset=0) -> list[QueueItem]:
     return [_item(row, row.User, scope.today) for row in db.session.execute(query)]
 
 
-def _count(scope: _Scope, actor) -> int:
-    """How many items the scope holds (one statement)."""
+def _count(scope: _Scope, actor) -> tuple[int, bool]:
+    """(items, capped): how many items the scope holds, counted up to
+    pagination.COUNT_CAP (one statement; a province's queue runs to tens of thousands,
+    and counting them all costs what building them all does)."""
     items = _union(scope)
     if items is None:
-        return 0
+        return 0, False
     joined, where = _claimed(items, scope, actor)
     if not where:
         joined = items
-    return db.session.scalar(sa.select(sa.func.count()).select_from(joined).where(*where))
+    return capped_count(sa.select(items.c.key).select_from(joined).where(*where), items.c.key)
 
 
 def compute_items(actor, filters: QueueFilters = QueueFilters()) -> list[QueueItem]:
@@ -612,13 +614,14 @@ def list_queue(actor, filters: QueueFilters = QueueFilters(), *, page: int = 1,
     _check(filters)
     scope = _Scope(actor, filters)
     page = max(1, page)
-    total = _count(scope, actor)
+    total, capped = _count(scope, actor)
     items = _rows(scope, actor, limit=per_page, offset=(page - 1) * per_page) if total else []
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    return Page(items=items, total=total, page=page, per_page=per_page, capped=capped)
 
 
-def queue_count(actor) -> int:
-    """How many items await the actor's region (the dashboard's badge): one COUNT."""
+def queue_count(actor) -> tuple[int, bool]:
+    """(items, capped): how many items await the actor's region (the dashboard's badge),
+    counted up to pagination.COUNT_CAP: one COUNT."""
     return _count(_Scope(actor, QueueFilters()), actor)
 
 

@@ -124,8 +124,10 @@ def _queue_helpers():
         """The number of items on the current user's queue (dashboard link): one COUNT,
         at most once per request however many templates show it."""
         if "queue_badge" not in g:
-            g.queue_badge = (services.queue_count(current_user)
-                             if policy.allows("queue_view", current_user) else None)
+            g.queue_badge = None
+            if policy.allows("queue_view", current_user):
+                n, capped = services.queue_count(current_user)
+                g.queue_badge = f"{n:,}+" if capped else n
         return g.queue_badge
 
     return {"queue_badge": queue_badge}

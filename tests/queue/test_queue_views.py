@@ -160,6 +160,23 @@ def test_dashboard_shows_the_queue_count(scenario, client, login):
     assert re.search(r'data-testid="queue-count">9<', html)
 
 
+def test_a_long_queue_is_counted_up_to_the_cap(scenario, client, login, monkeypatch):
+    # A province's queue runs to tens of thousands: counted up to COUNT_CAP, it says
+    # "more than" (here the cap is 4 of the scenario's 9 items).
+    from casework import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 4)
+    login.as_("coordinator")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert re.search(r'data-testid="queue-count">4\+<', html)
+    html = client.get("/queue/").get_data(as_text=True)
+    assert "超过 4 项" in html
+    assert html.count('data-testid="queue-row"') == 9  # the page itself is not cut
+    monkeypatch.setattr(pagination, "COUNT_CAP", 100)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert re.search(r'data-testid="queue-count">9<', html)
+
+
 def test_the_page_issues_a_constant_number_of_queries(scenario, client, login, db, world,
                                                       count_queries):
     from queue_scenario import more_rows
