@@ -28,8 +28,18 @@ def log_in(page, user):
 
 
 def log_out(page):
-    page.get_by_test_id("user-menu").tap()
-    page.locator("form[action='/logout'] button[type=submit]").tap()
+    # The menu opens by Bootstrap's script: tapped before the page's scripts ran (a busy
+    # machine, right after a form post), it stays shut; tap it again until it opens.
+    page.wait_for_load_state("load")
+    button = page.locator("form[action='/logout'] button[type=submit]")
+    for _attempt in range(3):
+        page.get_by_test_id("user-menu").tap()
+        try:
+            expect(button).to_be_visible(timeout=3000)
+            break
+        except AssertionError:
+            continue
+    button.tap()
     page.wait_for_url(re.compile(r"/login$"))
     expect(page.locator("#username")).to_be_visible()
     # The session is really gone: the dashboard sends us back to the login page.
