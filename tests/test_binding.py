@@ -388,10 +388,17 @@ def test_a_sweep_cannot_fire_a_trigger_with_effects(world, db, users, declared_e
     _assert_untouched(db, case.id, "rectification", 1)
 
 
-def test_units_of_work_nest_and_only_the_outermost_commits(world, db, users):
+@pytest.fixture
+def two_cases(world, db):
+    """Two cases of one campaign in rectification (version 1)."""
     first = world.make_case(db, state="rectification")
     second = world.make_case(db, institution=world.clinic, campaign=first.campaign,
                              state="rectification")
+    return first, second
+
+
+def test_units_of_work_nest_and_only_the_outermost_commits(db, users, two_cases):
+    first, second = two_cases
     coordinator = users["coordinator"]
     with pytest.raises(RuntimeError):
         with binding.unit_of_work():
@@ -415,10 +422,8 @@ def test_units_of_work_nest_and_only_the_outermost_commits(world, db, users):
     assert _stored(db, second.id)[:2] == ("tackling", 2)
 
 
-def test_a_refused_transition_inside_a_unit_undoes_the_whole_unit(world, db, users):
-    first = world.make_case(db, state="rectification")
-    second = world.make_case(db, institution=world.clinic, campaign=first.campaign,
-                             state="rectification")
+def test_a_refused_transition_inside_a_unit_undoes_the_whole_unit(db, users, two_cases):
+    first, second = two_cases
     coordinator = users["coordinator"]
     with pytest.raises(StaleObject):
         with binding.unit_of_work():
