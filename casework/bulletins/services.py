@@ -16,7 +16,7 @@ from babel import numbers as babel_numbers
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from casework import labels, policy
 from casework.bulletins.models import Bulletin
@@ -103,7 +103,9 @@ def list_bulletins(actor, *, page: int = 1, per_page: int = 50) -> Page:
     NotPermitted for a role without a bulletin list.
     """
     query = (sa.select(Bulletin).join(Campaign, Campaign.id == Bulletin.campaign_id)
-             .options(joinedload(Bulletin.campaign))
+             # The list shows no figures: a province's are 1,500 rows of JSON each.
+             .options(joinedload(Bulletin.campaign), defer(Bulletin.figures),
+                      defer(Bulletin.commentary))
              .order_by(sa.case((Bulletin.state == "draft", 0), else_=1),
                        Bulletin.period_start.desc(), Campaign.starts_on.desc(), Bulletin.id))
     policy.check("bulletin_list", actor)

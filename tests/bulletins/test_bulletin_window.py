@@ -115,3 +115,28 @@ def test_numbers_are_written_as_babel_writes_them(app, locale):
             else:
                 assert fmt(round(value, 2), 2) == format_decimal(
                     round(value, 2), format="#,##0.00", locale=locale)
+
+
+def test_the_list_never_reads_the_figures(client, login, world, db, count_queries):
+    # A province's bulletin holds 1,500 institution rows of JSON: the list shows none of
+    # them, loads none of them, and its statements do not grow with the bulletins.
+    from factories import make_bulletin
+
+    campaign = world.make_campaign(db)
+    figures = {"institutions": [{"institution_name": f"机构{n}", "complaints": n, "rank": n}
+                                for n in range(1, 301)]}
+    for year in (2019, 2020):
+        make_bulletin(db, campaign, period=(date(year, 1, 1), date(year, 6, 30)),
+                      figures=figures)
+    login.as_("coordinator")
+    client.get("/bulletins/")
+    with count_queries() as few:
+        html = client.get("/bulletins/").get_data(as_text=True)
+    assert html.count("2019") >= 1 and "机构1" not in html
+    for year in range(2000, 2012):
+        make_bulletin(db, campaign, period=(date(year, 1, 1), date(year, 6, 30)),
+                      figures=figures)
+    with count_queries() as many:
+        assert client.get("/bulletins/").status_code == 200
+    assert len(many) == len(few)
+    assert not any("figures" in s.split("FROM")[0] for s in many if "bulletin" in s)
