@@ -114,6 +114,21 @@ def destination(name: str, trigger: str) -> str:
     return dests.pop()
 
 
+def sources(name: str, trigger: str) -> tuple[str, ...]:
+    """The states `trigger` of machine `name` leaves from, in definition order."""
+    states: list[str] = []
+    for spec in definition(name).TRANSITIONS:
+        if spec["trigger"] == trigger:
+            states += spec["source"] if isinstance(spec["source"], list) else [spec["source"]]
+    return tuple(dict.fromkeys(states))
+
+
+def triggers_into(name: str, state: str) -> tuple[str, ...]:
+    """The triggers of machine `name` that lead into `state`, in definition order."""
+    return tuple(dict.fromkeys(spec["trigger"] for spec in definition(name).TRANSITIONS
+                               if spec["dest"] == state))
+
+
 def effects(name: str) -> dict[str, tuple[str, ...]]:
     """What each trigger of machine `name` causes besides its state change: effect names
     by trigger (`EFFECTS` in the definition; the application installs a handler for each

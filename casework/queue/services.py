@@ -38,7 +38,6 @@ from workflows import binding, registry
 from workflows import case as case_workflow
 from workflows import extension as extension_workflow
 from workflows import order as order_workflow
-from workflows import report as report_workflow
 
 ORDER_KINDS = ("order_escalated", "order_overdue", "order_returned_twice")
 CASE_KINDS = ("case_tackling", "case_blocked", "case_no_mobilisation_record")
@@ -103,37 +102,13 @@ class QueueFilters:
 
 # --- the source states, from the machines' definitions ------------------------------------
 
-def _transitions(machine, trigger=None, dest=None):
-    return [t for t in machine.TRANSITIONS
-            if (trigger is None or t["trigger"] == trigger) and (dest is None or t["dest"] == dest)]
-
-
-def _dest(machine, trigger: str) -> str:
-    """The state `trigger` leads to in the machine (its one destination)."""
-    (state,) = {t["dest"] for t in _transitions(machine, trigger) if t["dest"]}
-    return state
-
-
-def _sources(machine, trigger: str) -> tuple[str, ...]:
-    """The states `trigger` leaves from."""
-    states = []
-    for t in _transitions(machine, trigger):
-        states += [t["source"]] if isinstance(t["source"], str) else t["source"]
-    return tuple(dict.fromkeys(states))
-
-
-def _triggers_into(machine, state: str) -> tuple[str, ...]:
-    """The triggers that lead into `state`."""
-    return tuple(dict.fromkeys(t["trigger"] for t in _transitions(machine, dest=state)))
-
-
-ORDER_ESCALATED = _dest(order_workflow, "escalate")
-ORDER_OVERDUE = _dest(order_workflow, "mark_overdue")
-ORDER_RETURNED = _dest(order_workflow, "return")
-REPORT_OVERDUE = _dest(report_workflow, "mark_overdue")
-CASE_TACKLING = _dest(case_workflow, "designate_tackling")
+ORDER_ESCALATED = registry.destination("order", "escalate")
+ORDER_OVERDUE = registry.destination("order", "mark_overdue")
+ORDER_RETURNED = registry.destination("order", "return")
+REPORT_OVERDUE = registry.destination("report", "mark_overdue")
+CASE_TACKLING = registry.destination("case", "designate_tackling")
 # A case still here once consolidation began: the scheduler's start_consolidation refused.
-CASE_BLOCKED_STATES = _sources(case_workflow, "start_consolidation")
+CASE_BLOCKED_STATES = registry.sources("case", "start_consolidation")
 
 
 def _last_event(object_type: str, triggers, object_ids):
@@ -280,7 +255,7 @@ def _order_selects(scope: _Scope, kinds) -> list:
         return scope.apply(query, kind, RectificationOrder.id, InspectionCase.campaign_id)
 
     if "order_escalated" in kinds:
-        escalated = _last_event("order", _triggers_into(order_workflow, ORDER_ESCALATED),
+        escalated = _last_event("order", registry.triggers_into("order", ORDER_ESCALATED),
                                 sa.select(RectificationOrder.id)
                                 .where(RectificationOrder.state == ORDER_ESCALATED))
         selects.append(order_select(
@@ -297,7 +272,7 @@ def _order_selects(scope: _Scope, kinds) -> list:
                              sa.func.max(HistoryEvent.at).label("at"))
                    .where(HistoryEvent.object_type == "order",
                           HistoryEvent.trigger.in_(
-                              _triggers_into(order_workflow, ORDER_RETURNED)),
+                              registry.triggers_into("order", ORDER_RETURNED)),
                           HistoryEvent.object_id.in_(open_ids))
                    .group_by(HistoryEvent.object_id).having(sa.func.count() >= 2).subquery())
         selects.append(order_select(
@@ -339,7 +314,7 @@ def _case_selects(scope: _Scope, kinds) -> list:
         return scope.apply(query, kind, InspectionCase.id, InspectionCase.campaign_id)
 
     if "case_tackling" in kinds:
-        designated = _last_event("case", _triggers_into(case_workflow, CASE_TACKLING),
+        designated = _last_event("case", registry.triggers_into("case", CASE_TACKLING),
                                  sa.select(InspectionCase.id)
                                  .where(InspectionCase.state == CASE_TACKLING))
         selects.append(case_select(

@@ -341,17 +341,12 @@ def test_needs_reason_is_every_trigger_guarded_by_reason_given():
         registry.needs_reason("invoice")
 
 
-def _sources(module, trigger):
-    return {s for spec in module.TRANSITIONS if spec["trigger"] == trigger
-            for s in (spec["source"] if isinstance(spec["source"], list) else [spec["source"]])}
-
-
 def test_state_sets_follow_the_transitions():
     # A report is written while it can be submitted; an extension is asked for while the
     # order can be extended.
-    assert report.EDITABLE_STATES == _sources(report, "submit") == {
+    assert report.EDITABLE_STATES == set(registry.sources("report", "submit")) == {
         "pending", "returned", "overdue"}
-    assert order.EXTENDABLE_STATES == _sources(order, "extend") == {
+    assert order.EXTENDABLE_STATES == set(registry.sources("order", "extend")) == {
         "issued", "acknowledged", "returned", "overdue", "escalated"}
     assert case.CLOSED_STATES == {"closed"}
     assert case.CLOSED_STATES | case.ACTIVE_STATES == set(case.STATES)
@@ -368,6 +363,9 @@ def test_destination_is_the_one_state_a_trigger_leads_to():
     assert registry.destination("order", "escalate") == "escalated"
     with pytest.raises(KeyError):
         registry.destination("order", "no_such_trigger")
+
+    assert registry.triggers_into("order", "escalated") == ("escalate",)
+    assert registry.sources("order", "no_such_trigger") == ()
 
 
 def test_destination_refuses_a_trigger_with_several(monkeypatch):
