@@ -7,13 +7,12 @@ from datetime import date
 
 import pytest
 from babel.numbers import format_decimal
+from factories import make_bulletin
 from flask_babel import force_locale
 
 from casework.bulletins import services
-from casework.bulletins.models import Bulletin
 from casework.errors import NotFound
 
-H1 = (date(2021, 1, 1), date(2021, 6, 30))
 TOTAL = services.PER_PAGE * 2 + 20
 
 
@@ -32,19 +31,8 @@ def big(world, db):
              "complaints_by_category": {"服务态度": n, "红包回扣": 2 * n}}
             for n in range(TOTAL, 0, -1)]  # stored out of rank order
     rows[0]["late_column"] = 1  # a column only the last-ranked institution has
-    bulletin = Bulletin(campaign=campaign, period_start=H1[0], period_end=H1[1],
-                        state="draft", figures={"institutions": rows,
+    return make_bulletin(db, campaign, figures={"institutions": rows,
                                                 "totals": {"complaints": 1}})
-    db.session.add(bulletin)
-    db.session.commit()
-    return bulletin
-
-
-def _names(html, testid):
-    import re
-
-    return re.findall(rf'data-testid="{testid}"[^>]*>.*?<t[hd][^>]*>([^<]*)</t[hd]>',
-                      html, re.S)
 
 
 def test_the_window_cuts_every_table_the_same_way(app, big):
@@ -77,10 +65,7 @@ def test_a_page_outside_the_bulletin_is_not_found(app, big, page):
 
 def test_an_empty_bulletin_has_one_empty_page(app, world, db):
     campaign = world.make_campaign(db)
-    bulletin = Bulletin(campaign=campaign, period_start=H1[0], period_end=H1[1],
-                        state="draft", figures=None)
-    db.session.add(bulletin)
-    db.session.commit()
+    bulletin = make_bulletin(db, campaign)
     shown = services.window(bulletin, 1)
     assert (shown.pages, shown.total, shown.partial) == (1, 0, False)
     assert services.figures_table(bulletin, shown).empty
@@ -120,8 +105,6 @@ def test_numbers_are_written_as_babel_writes_them(app, locale):
 def test_the_list_never_reads_the_figures(client, login, world, db, count_queries):
     # A province's bulletin holds 1,500 institution rows of JSON: the list shows none of
     # them, loads none of them, and its statements do not grow with the bulletins.
-    from factories import make_bulletin
-
     campaign = world.make_campaign(db)
     figures = {"institutions": [{"institution_name": f"机构{n}", "complaints": n, "rank": n}
                                 for n in range(1, 301)]}
