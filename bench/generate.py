@@ -200,11 +200,8 @@ def fill(conn, scale: float, out=print) -> dict:
                      f"(SELECT max(id) FROM {sequence_table}))")
     conn.execute("SET session_replication_role = DEFAULT")
     conn.commit()
-    start = time.perf_counter()
-    conn.autocommit = True
-    conn.execute("VACUUM ANALYZE")
-    conn.autocommit = False
-    out(f"  {'vacuum analyze':<34} {'':>15} {time.perf_counter() - start:8.1f} s")
+    seconds = vacuum_analyze(conn)
+    out(f"  {'vacuum analyze':<34} {'':>15} {seconds:8.1f} s")
     return steps.timings
 
 
@@ -707,11 +704,13 @@ FROM medical_dispute WHERE id > {b_medical_dispute} ORDER BY id"""),
 ]
 
 
-def vacuum_analyze(db: str) -> float:
-    """VACUUM ANALYZE the whole database (dead rows out, statistics fresh); seconds taken."""
+def vacuum_analyze(conn) -> float:
+    """VACUUM ANALYZE the whole database on `conn` (dead rows out, statistics fresh);
+    seconds taken. VACUUM runs outside a transaction: autocommit for its duration."""
     start = time.perf_counter()
-    with psycopg.connect(pg_url(db), autocommit=True) as conn:
+    autocommit, conn.autocommit = conn.autocommit, True
+    try:
         conn.execute("VACUUM ANALYZE")
-    seconds = time.perf_counter() - start
-    print(f"  vacuum analyze after the rolled-back jobs {seconds:8.1f} s", flush=True)
-    return seconds
+    finally:
+        conn.autocommit = autocommit
+    return time.perf_counter() - start
