@@ -20,7 +20,6 @@ from casework.dashboard.queries import (
     count_if,
     months,
     order_counts,
-    order_facts,
     periods_table,
     scope_ids,
     scoped_orders,
@@ -108,7 +107,7 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
     today = clock.today()
 
     # Orders per month: issued, closed, overdue and still open at the month's end.
-    counts = order_counts(order_facts(campaign.id, actor, campaign), periods, today)
+    counts = order_counts(campaign, actor, periods, today)
     issued, closed, on_time, overdue = ([row[i] for row in counts] for i in range(4))
     result.charts.append(Chart(
         "orders", _("Orders by month"), "bar", labels,

@@ -14,11 +14,11 @@ from sqlalchemy.orm import aliased
 
 from casework import clock, policy
 from casework.cases.models import InspectionCase
+from casework.dashboard.models import OrderDayFact
 from casework.dbtypes import UTCDateTime
 from casework.extensions import db
-from casework.history.models import HistoryEvent
 from casework.institutions.models import Institution, Region
-from casework.orders.models import RectificationOrder, Submission
+from casework.orders.models import RectificationOrder
 
 # A guard against wide queries: the campaign report refuses periods over five years.
 MAX_MONTHS = 62  # a bit more than the five years check_period allows
@@ -93,87 +93,6 @@ def among(column, ids):
     return column.in_(ids)
 
 
-@dataclass(frozen=True)
-class OrderFacts:
-    """`facts`: one row per order of the campaign in scope (see order_facts);
-    `awaiting`: the spans during which an order was awaiting verification, by its history."""
-    facts: sa.Subquery
-    awaiting: sa.Subquery
-
-    @property
-    def c(self):
-        return self.facts.c
-
-
-def order_facts(campaign_id: int, actor, campaign) -> OrderFacts:
-    """One row per order of the campaign in the actor's scope: institution, issue date,
-    deadline, state, when it was closed and when it ended (closed or cancelled), whether
-    any rectification was submitted late, when one was first submitted in time, and its
-    first history event; with the spans it spent awaiting verification (see overdue_at).
-
-    The orders are chosen first; history and submissions are read for those orders only,
-    each in one grouped pass (no per-order subquery)."""
-    orders = scoped_orders(campaign_id, actor, campaign).subquery("scoped_order")
-    order_ids = sa.select(scoped_orders(campaign_id, actor, campaign).subquery().c.id)
-    events = (sa.select(HistoryEvent.id, HistoryEvent.object_id, HistoryEvent.at,
-                        HistoryEvent.from_state, HistoryEvent.to_state)
-              .where(HistoryEvent.object_type == "order", among(HistoryEvent.object_id, order_ids))
-              # Read once for both the grouped ends and the spans below.
-              .cte("order_event").prefix_with("MATERIALIZED"))
-    changed = events.c.from_state != events.c.to_state
-    ends = (
-        sa.select(
-            events.c.object_id.label("order_id"),
-            sa.func.min(sa.case((sa.and_(events.c.to_state == "closed", changed),
-                                 events.c.at))).label("closed_at"),
-            sa.func.min(sa.case((sa.and_(events.c.to_state.in_(("closed", "cancelled")),
-                                         changed), events.c.at))).label("ended_at"),
-            sa.func.min(events.c.at).label("first_at"),
-        )
-        .group_by(events.c.object_id)
-        .subquery("order_end")
-    )
-    submitted = (
-        sa.select(
-            Submission.order_id.label("order_id"),
-            count_if(Submission.late.is_(True)).label("late_count"),
-            sa.func.min(sa.case((Submission.late.is_(False), Submission.submitted_at)))
-            .label("submitted_in_time"),
-        )
-        .where(among(Submission.order_id, order_ids))
-        .group_by(Submission.order_id)
-        .subquery("order_submission")
-    )
-    facts = (
-        sa.select(
-            orders.c.id, orders.c.institution_id, orders.c.issued_on, orders.c.deadline,
-            orders.c.state,
-            ends.c.closed_at.label("closed_at"),
-            ends.c.ended_at.label("ended_at"),
-            ends.c.first_at.label("first_at"),
-            (sa.func.coalesce(submitted.c.late_count, 0) > 0).label("late"),
-            sa.type_coerce(submitted.c.submitted_in_time, UTCDateTime())
-            .label("submitted_in_time"),
-        )
-        .outerjoin(ends, ends.c.order_id == orders.c.id)
-        .outerjoin(submitted, submitted.c.order_id == orders.c.id)
-        # Computed once, before it meets the periods (else PostgreSQL may join every
-        # period to every order before grouping the history).
-        .cte("order_facts").prefix_with("MATERIALIZED")
-    )
-    # Awaiting verification: from an event moving the order to `submitted` until its next
-    # event (history read in (at, id) order). A span (lo, hi] holds the instant t when
-    # lo < t <= hi (hi null: up to now). The spans of one order never overlap.
-    following = sa.func.lead(events.c.at).over(partition_by=events.c.object_id,
-                                               order_by=(events.c.at, events.c.id))
-    spans = (sa.select(events.c.object_id.label("order_id"), events.c.to_state,
-                       events.c.at.label("lo"), following.label("hi"))
-             .subquery("order_span"))
-    awaiting = (sa.select(spans.c.order_id, spans.c.lo, spans.c.hi)
-                .where(spans.c.to_state == "submitted").subquery("awaiting"))
-    return OrderFacts(facts, awaiting)
-
-
 def count_if(condition):
     """COUNT of the rows meeting `condition` (CASE form: the same on every database)."""
     return sa.func.count(sa.case((condition, 1)))
@@ -200,41 +119,38 @@ def periods_table(periods: list[Month], today: date):
     return (sa.union_all(*rows) if len(rows) > 1 else rows[0]).subquery("period")
 
 
-def order_counts(facts: OrderFacts, periods: list[Month], today: date) -> list[tuple]:
-    """Per period, (issued, closed, closed on time, overdue at its end): one grouped query.
+def order_counts(campaign, actor, periods: list[Month], today: date) -> list[tuple]:
+    """Per period, (issued, closed, closed on time, overdue at its end) for the campaign's
+    orders in the actor's scope, from the order facts (casework/dashboard/facts.py): two
+    grouped reads of the facts' covering index, whatever the number of orders.
 
     Issued: issue date in the period. Closed: first closed in the period; on time: with
     no late submission. Overdue at the end of `day` (the period's last day, or today):
-    issued, deadline before it, not closed or cancelled by then, and not awaiting
-    verification then (a rectification submitted and not yet verified is the inspector's
-    move, not the institution's delay).
-
-    Awaiting verification is read from the order's history: its last event by then moved
-    it to `submitted`. A submission the inspector returned leaves the order overdue once
-    its deadline has passed, as the order machine has it. Orders with no history by then
-    (seeded data) fall back to "a rectification was submitted in time by then"."""
+    the sum of the overdue deltas of every day up to it."""
     if not periods:
         return []
-    p, f, a = periods_table(periods, today), facts.facts, facts.awaiting
-    issued = sa.and_(f.c.issued_on >= p.c.first, f.c.issued_on <= p.c.last)
-    closed = sa.and_(f.c.closed_at >= p.c.begins, f.c.closed_at < p.c.ends)
-    open_late = sa.and_(f.c.issued_on <= p.c.day, f.c.deadline < p.c.day,
-                        sa.or_(f.c.ended_at.is_(None), f.c.ended_at >= p.c.after))
-    # No history by then (seeded data): awaiting if submitted in time by then.
-    awaiting_unlogged = sa.and_(f.c.submitted_in_time.is_not(None),
-                                f.c.submitted_in_time < p.c.after,
-                                sa.or_(f.c.first_at.is_(None), f.c.first_at >= p.c.after))
-    # At most one span matches a (period, order): the join adds no rows.
+    p, f = periods_table(periods, today), OrderDayFact
+    by_day = (sa.select(f.day.label("day"),
+                        sa.func.sum(f.issued).label("issued"),
+                        sa.func.sum(f.closed).label("closed"),
+                        sa.func.sum(f.closed_on_time).label("on_time"),
+                        sa.func.sum(f.overdue).label("overdue"))
+              .where(f.campaign_id == campaign.id,
+                     among(f.institution_id, scope_ids(actor, campaign)),
+                     f.day <= sa.literal(periods[-1].last, sa.Date))
+              .group_by(f.day)
+              .cte("fact_day"))
+    if db.engine.dialect.name == "postgresql":
+        by_day = by_day.prefix_with("MATERIALIZED")
+    d = by_day.c
+    in_period = sa.and_(d.day >= p.c.first, d.day <= p.c.last)
     rows = db.session.execute(
-        sa.select(p.c.idx, count_if(issued), count_if(closed),
-                  count_if(sa.and_(closed, f.c.late.is_(False))),
-                  count_if(sa.and_(open_late, a.c.order_id.is_(None),
-                                   sa.not_(awaiting_unlogged))))
-        .select_from(p)
-        .join(f, sa.or_(issued, closed, open_late))
-        .outerjoin(a, sa.and_(a.c.order_id == f.c.id, open_late, a.c.lo < p.c.after,
-                              sa.or_(a.c.hi.is_(None), a.c.hi >= p.c.after)))
+        sa.select(p.c.idx,
+                  sum_if(d.issued, in_period), sum_if(d.closed, in_period),
+                  sum_if(d.on_time, in_period),
+                  sum_if(d.overdue, d.day <= p.c.day))
+        .select_from(p).join(by_day, d.day <= p.c.last)
         .group_by(p.c.idx)
     ).all()
-    found = {r[0]: tuple(r[1:]) for r in rows}
+    found = {r[0]: tuple(int(v) for v in r[1:]) for r in rows}
     return [found.get(i, (0, 0, 0, 0)) for i in range(len(periods))]
