@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from casework.dashboard import facts
-from casework.extensions import db
+from workflows import binding
 
 facts_cli = AppGroup("facts", help="The dashboards' order facts (rebuild, check).")
 
@@ -16,8 +16,8 @@ facts_cli = AppGroup("facts", help="The dashboards' order facts (rebuild, check)
 @facts_cli.command("rebuild")
 def rebuild_command():
     """Derive every order's day rows afresh, in one transaction."""
-    rows = facts.rebuild()
-    db.session.commit()
+    with binding.unit_of_work():
+        rows = facts.rebuild()
     click.echo(f"Order facts rebuilt: {rows} rows.")
 
 
