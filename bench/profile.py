@@ -1,0 +1,49 @@
+"""`python -m bench.profile PATH [ROLE] [--db DB]`: the statements one request runs, slowest
+first, with their time (a helper for finding what a page spends its time on)."""
+
+import argparse
+import time
+
+import sqlalchemy as sa
+
+from bench import measure
+from bench.app import make_app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("path")
+    parser.add_argument("role", nargs="?", default="coordinator")
+    parser.add_argument("--db", default="casework_bench_full")
+    parser.add_argument("--top", type=int, default=8)
+    args = parser.parse_args()
+    app = make_app(args.db)
+    client = measure.login(app, args.role) if args.role != "-" else app.test_client()
+    client.get(args.path)  # warm
+    timings: list[tuple[float, str]] = []
+    with app.app_context():
+        from casework.extensions import db
+
+        engine = db.engine
+
+    def before(conn, cursor, statement, params, context, executemany):
+        conn.info["t0"] = time.perf_counter()
+
+    def after(conn, cursor, statement, params, context, executemany):
+        timings.append((time.perf_counter() - conn.info.pop("t0"), statement))
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
+    start = time.perf_counter()
+    response = client.get(args.path)
+    total = time.perf_counter() - start
+    sa.event.remove(engine, "before_cursor_execute", before)
+    sa.event.remove(engine, "after_cursor_execute", after)
+    print(f"{args.path} as {args.role}: {response.status_code}, {total * 1000:.0f} ms, "
+          f"{len(timings)} statements, {sum(t for t, _ in timings) * 1000:.0f} ms in SQL")
+    for seconds, statement in sorted(timings, reverse=True)[:args.top]:
+        print(f"{seconds * 1000:8.1f} ms  {' '.join(statement.split())[:300]}")
+
+
+if __name__ == "__main__":
+    main()
