@@ -4,6 +4,9 @@ is None (the service then says what is missing, in the user's language)."""
 from datetime import date
 
 from flask import request
+from flask_babel import gettext as _
+
+from casework.errors import Invalid
 
 
 def whole(value) -> int | None:
@@ -40,3 +43,20 @@ def institution_filter() -> dict:
     typed without choosing, `institution` (part of a name, at most 200 characters)."""
     name = " ".join((request.args.get("institution") or "").split())[:200] or None
     return {"institution_id": int_arg("institution_id"), "institution": name}
+
+
+def period_args() -> tuple[date | None, date | None]:
+    """The `start` and `end` query arguments (YYYY-MM-DD; absent: None). A value that is
+    not a date is refused at once (422, in the user's language): unlike the lenient
+    parsers above, a period typed wrong is never silently widened to everything."""
+    values, errors = [], {}
+    for name, message in (("start", _("Enter a valid start date (YYYY-MM-DD).")),
+                          ("end", _("Enter a valid end date (YYYY-MM-DD)."))):
+        text = request.args.get(name, "").strip()
+        try:
+            values.append(date.fromisoformat(text) if text else None)
+        except ValueError:
+            errors[name] = [message]
+    if errors:
+        raise Invalid(errors)
+    return values[0], values[1]

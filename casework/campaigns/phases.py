@@ -1,4 +1,5 @@
-"""Which case triggers a campaign's phase dates call for on a given day."""
+"""What a campaign's phase dates mean: which case triggers they call for on a given day,
+and when mobilisation ends."""
 
 from datetime import date
 
@@ -19,3 +20,8 @@ def due_triggers(campaign: Campaign, today: date) -> list[tuple[str, tuple[str, 
     started = sorted((p for p in campaign.phases if p.starts_on <= today),
                      key=lambda p: p.starts_on)
     return [PHASE_TRIGGERS[p.kind] for p in started if p.kind in PHASE_TRIGGERS]
+
+
+def mobilisation_end(campaign: Campaign) -> date | None:
+    """The last day of the campaign's mobilisation phase; None when it has none."""
+    return max((p.ends_on for p in campaign.phases if p.kind == "mobilisation"), default=None)

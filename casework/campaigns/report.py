@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from casework import clock, labels, policy, xlsx
 from casework.campaigns.models import Campaign, KeyTask
+from casework.campaigns.phases import mobilisation_end
 from casework.campaigns.services import CoverageLine, coverage_lines, get_campaign
 from casework.cases.models import InspectionCase, MobilisationRecord
 from casework.complaints.models import Complaint
@@ -238,10 +239,6 @@ def mobilisation_counts(campaign: Campaign, actor) -> tuple[int, int, int]:
         .where(InspectionCase.campaign_id == campaign.id,
                InspectionCase.institution_id.in_(scope_ids(actor, campaign)))
     ).one())
-
-
-def mobilisation_end(campaign: Campaign) -> date | None:
-    return max((p.ends_on for p in campaign.phases if p.kind == "mobilisation"), default=None)
 
 
 def route_label(route: str) -> str:

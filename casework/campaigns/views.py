@@ -1,11 +1,10 @@
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
-from casework import clock, xlsx
+from casework import clock, parsing, xlsx
 from casework.campaigns import report as report_service
 from casework.campaigns import services
 from casework.cases import services as case_services
-from casework.dashboard.views import period_args
 from casework.errors import Invalid
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -32,7 +31,7 @@ def detail(campaign_id):
 
 
 def _report(campaign_id):
-    start, end = period_args()
+    start, end = parsing.period_args()
     return report_service.campaign_report(campaign_id, actor=current_user, start=start,
                                           end=end)
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework import clock, policy
-from casework.campaigns.report import mobilisation_end
+from casework.campaigns.phases import mobilisation_end
 from casework.cases.models import InspectionCase, MobilisationRecord
 from casework.cases.services import get_case
 from casework.errors import GuardFailed, Invalid, StaleObject
