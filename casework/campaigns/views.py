@@ -2,9 +2,9 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from casework import clock, parsing, xlsx
-from casework.campaigns import report as report_service
 from casework.campaigns import services
 from casework.cases import services as case_services
+from casework.dashboard import campaign_report as report_service
 from casework.errors import Invalid
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")

@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 
 from casework import clock, policy
 from casework.campaigns.models import Campaign, KeyTask
-from casework.campaigns.report import check_period, coverage_rows, default_period
 from casework.cases.models import InspectionCase
 from casework.complaints.models import Complaint
+from casework.dashboard.campaign_report import check_period, coverage_rows, default_period
 from casework.dashboard.queries import (
     count_if,
     months,

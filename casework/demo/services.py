@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from casework import clock
 from casework.campaigns.definition import load_definitions
 from casework.campaigns.importer import import_campaign
-from casework.campaigns.sweeps import advance_campaign
 from casework.cases.mobilisation import load_demo_records
+from casework.cases.sweeps import advance_campaign
 from casework.demo.data_files import load_demo_data
 from casework.demo.story import load_live_campaign
 from casework.disputes.services import load_demo_disputes
@@ -65,7 +65,7 @@ def load_reference_data() -> dict[str, int]:
 
 def advance_to_phase(campaign, today) -> int:
     """Move the campaign's cases to where its phase dates put them on `today`: the
-    scheduler's phase sweep for this one campaign (casework/campaigns/sweeps.py).
+    scheduler's phase sweep for this one campaign (casework/cases/sweeps.py).
 
     Goes through the workflow binding (one history event each); a blocked case stays
     where it is and its coordinators are told. Returns the number of transitions made.

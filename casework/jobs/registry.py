@@ -27,7 +27,7 @@ JOBS = {job.name: job for job in (
         {"hour": 0, "minute": 15}),
     Job("deadline_reminders", "casework.orders.sweeps:deadline_reminders",
         {"hour": 8, "minute": 0}),
-    Job("phase_changes", "casework.campaigns.sweeps:phase_changes",
+    Job("phase_changes", "casework.cases.sweeps:phase_changes",
         {"hour": 0, "minute": 30}),
     Job("progress_reports", "casework.reports.sweeps:progress_reports",
         {"hour": 1, "minute": 0}),

@@ -19,8 +19,8 @@ from factories import (
 
 from casework.bulletins import sweeps as bulletin_sweeps
 from casework.bulletins.models import Bulletin
-from casework.campaigns import sweeps
 from casework.campaigns.models import CampaignPhase, ReportingCadence
+from casework.cases import sweeps
 from casework.cases.models import InspectionCase
 from casework.complaints.models import CATEGORIES
 from casework.demo.services import advance_to_phase

@@ -8,7 +8,7 @@ from factories import make_region
 from openpyxl import load_workbook
 from report_scenario import END, START, add_more, build
 
-from casework.campaigns.report import campaign_report
+from casework.dashboard.campaign_report import campaign_report
 from casework.errors import Invalid, NotFound, NotPermitted
 
 

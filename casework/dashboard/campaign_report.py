@@ -4,6 +4,10 @@ disputes, interviews, accountability, points) for one campaign and a date range.
 
 `campaign_report(campaign_id, actor=..., start=..., end=...)` computes everything in a
 fixed number of grouped queries; `report_sheets(report)` lays it out for the XLSX export.
+
+It reads the tables of every domain, so it lives with the other cross-domain figures,
+above the domains (the campaign package stays below the cases; its pages, under
+/campaigns, call it).
 """
 
 from dataclasses import dataclass, field
