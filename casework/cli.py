@@ -1,14 +1,8 @@
 """The command line: each module's commands live in its own `casework/<module>/cli.py`
 and are registered here, by name (`flask users ...`, `flask demo load`,
 `flask campaigns load`, `flask workdays ...`, `flask jobs ...`, `flask scheduler run`,
-`flask facts rebuild|check`)."""
-
-import click
-
-
-def fail(error: Exception) -> None:
-    """End a command with the domain error's message (exit status 1)."""
-    raise click.ClickException(str(getattr(error, "message", error)))
+`flask facts rebuild|check`). A command ends with a domain error's message through
+`casework.errors.fail`."""
 
 
 def register_cli(app):

@@ -1,9 +1,11 @@
 """The closed set of domain errors and their one mapping to HTTP answers.
 
 Services raise these; views never build error responses themselves. Pages get an
-HTML error page in the user's language, /api/ paths get JSON with a stable code.
+HTML error page in the user's language, /api/ paths get JSON with a stable code; a
+command ends with the error's message (`fail`).
 """
 
+import click
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -161,3 +163,8 @@ def register_error_handlers(app):
     def server_error(error):
         return _render(500, "server_error", _("Server error"),
                        _("Something went wrong on our side. Nothing was saved; please try again."))
+
+
+def fail(error: Exception) -> None:
+    """End a command with the domain error's message (exit status 1)."""
+    raise click.ClickException(str(getattr(error, "message", error)))

@@ -3,8 +3,7 @@
 import click
 from flask.cli import AppGroup
 
-from casework.cli import fail
-from casework.errors import DomainError
+from casework.errors import DomainError, fail
 
 demo_cli = AppGroup("demo", help="Demonstration data from the reference documents.")
 

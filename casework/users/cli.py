@@ -3,8 +3,7 @@
 import click
 from flask.cli import AppGroup
 
-from casework.cli import fail
-from casework.errors import DomainError
+from casework.errors import DomainError, fail
 
 users_cli = AppGroup("users", help="Create and manage user accounts.")
 
