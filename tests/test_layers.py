@@ -1,9 +1,11 @@
 """The layer contracts (import-linter, pyproject.toml) hold, and they would catch a
-deliberate violation: a model importing a view, a machine importing SQLAlchemy."""
+deliberate violation: a model importing a view, a machine importing SQLAlchemy, a service
+importing a view, a model importing the binding, a cycle between two domain packages."""
 
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,9 @@ def _append(path: Path, line: str):
     path.write_text(path.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
 
 
+LAYERS = "Views above services above the binding above the models and the machines"
+
+
 def test_the_contracts_hold(tmp_path):
     result = _lint(_tree(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -51,6 +56,16 @@ def test_the_contracts_hold(tmp_path):
      "Models import no services"),
     ("workflows/binding.py", "from casework.orders import services  # noqa",
      "The binding imports no service"),
+    # The layers, views → services → binding → policy → models → registry → machines.
+    ("casework/cases/services.py", "from casework.orders import views  # noqa",
+     LAYERS),
+    ("casework/orders/models.py", "from workflows import binding  # noqa", LAYERS),
+    ("casework/policy.py", "from casework.orders import services  # noqa", LAYERS),
+    ("workflows/registry.py", "from workflows import binding  # noqa", LAYERS),
+    ("workflows/extension.py", "from workflows import order  # noqa", LAYERS),
+    # Campaigns sit below orders (orders → cases → campaigns): this closes a cycle.
+    ("casework/campaigns/services.py", "from casework.orders import services  # noqa",
+     "No cycles between the domain packages"),
 ])
 def test_a_deliberate_violation_breaks_its_contract(tmp_path, module, line, contract):
     tree = _tree(tmp_path)
@@ -58,6 +73,40 @@ def test_a_deliberate_violation_breaks_its_contract(tmp_path, module, line, cont
     result = _lint(tree)
     assert result.returncode != 0
     assert f"{contract} BROKEN" in result.stdout, result.stdout
+
+
+def test_an_ignored_import_that_is_gone_fails(tmp_path):
+    """The cycles' ignore list only shrinks: an entry matching no import is an error."""
+    tree = _tree(tmp_path)
+    config = tree / "pyproject.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        '"casework.oversight.services -> casework.queue.services",',
+        '"casework.oversight.services -> casework.queue.services",\n'
+        '    "casework.users.services -> casework.orders.services",'), encoding="utf-8")
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert "No matches for ignored import casework.users.services -> casework.orders.services" \
+        in " ".join(result.stdout.split()), result.stdout
+
+
+def _layered() -> set[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    [layers] = [c for c in config["tool"]["importlinter"]["contracts"] if c["id"] == "layers"]
+    return {name.strip().strip("()") for layer in layers["layers"]
+            for name in layer.replace("|", ":").split(":")}
+
+
+def test_every_view_service_sweep_model_and_machine_has_a_layer():
+    """A new module named like a layer takes its place in the contract (it would escape
+    it otherwise: import-linter's layers name modules, not patterns)."""
+    expected = {f"casework.{path.parent.name}.{path.stem}"
+                for tail in ("views", "services", "sweeps", "models")
+                for path in (ROOT / "casework").glob(f"*/{tail}.py")}
+    expected |= {f"workflows.{path.stem}" for path in (ROOT / "workflows").glob("*.py")
+                 if path.stem != "__init__"}
+    expected |= {"casework.models", "casework.policy", "casework.web"}
+    assert expected - _layered() == set()
+    assert _layered() - expected == set()
 
 
 # The models import each other without cycles: every import between them points one way
