@@ -15,7 +15,12 @@ from casework.complaints.models import (  # noqa: F401
     Complaint,
     PersonalDataAccess,
 )
-from casework.dashboard.models import OrderDayFact  # noqa: F401
+from casework.dashboard.models import (  # noqa: F401
+    ComplaintDayTally,
+    DisputeDayTally,
+    FindingDayTally,
+    OrderDayFact,
+)
 from casework.disputes.models import MedicalDispute  # noqa: F401
 from casework.evidence.models import Attachment  # noqa: F401
 from casework.history.models import HistoryEvent  # noqa: F401

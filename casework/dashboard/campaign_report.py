@@ -15,14 +15,13 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import aliased
 
 from casework import clock, labels, policy, xlsx
 from casework.campaigns.models import Campaign, KeyTask
 from casework.campaigns.phases import mobilisation_end
 from casework.campaigns.services import CoverageLine, coverage_lines, get_campaign
 from casework.cases.models import InspectionCase, MobilisationRecord
-from casework.complaints.models import Complaint
+from casework.dashboard.models import ComplaintDayTally, DisputeDayTally, FindingDayTally
 from casework.dashboard.queries import (
     Month,
     count_if,
@@ -31,12 +30,12 @@ from casework.dashboard.queries import (
     sum_if,
     ts,
 )
-from casework.disputes.models import DISPUTE_ROUTES, MedicalDispute
+from casework.dashboard.tallies import scope_regions
+from casework.disputes.models import DISPUTE_ROUTES
 from casework.errors import Invalid
 from casework.extensions import db
-from casework.inspections.models import Finding, Inspection
+from casework.inspections.models import Inspection
 from casework.labels import localized
-from casework.orders.models import RectificationOrder, order_finding
 from casework.oversight.models import AccountabilityRecord, Interview
 from casework.points.models import PointsEntry
 from workflows import registry
@@ -129,28 +128,16 @@ def campaign_report(campaign_id: int, *, actor, start: date | None,
                InspectionCase.institution_id.in_(scope), done)
     ).one()
 
-    # Findings by key task, with those rectified (in an order verified and closed).
-    finding, case = aliased(Finding), aliased(InspectionCase)
-    rectified = (
-        sa.select(order_finding.c.finding_id)
-        .join(RectificationOrder, RectificationOrder.id == order_finding.c.order_id)
-        .where(RectificationOrder.state == "closed",
-               order_finding.c.finding_id.in_(
-                   sa.select(finding.id).join(case, case.id == finding.case_id)
-                   .where(case.campaign_id == campaign.id)))
-        .distinct()
-        .subquery("rectified")
-    )
-    counts = {r[0]: r[1:] for r in db.session.execute(
-        sa.select(Finding.key_task_id, sa.func.count(),
-                  count_if(Finding.rectification_required.is_(True)),
-                  sa.func.count(rectified.c.finding_id))
-        .join(Inspection, Inspection.id == Finding.inspection_id)
-        .outerjoin(rectified, rectified.c.finding_id == Finding.id)
-        .join(InspectionCase, InspectionCase.id == Finding.case_id)
-        .where(InspectionCase.campaign_id == campaign.id,
-               InspectionCase.institution_id.in_(scope), done)
-        .group_by(Finding.key_task_id)
+    # Findings by key task, with those rectified (in an order verified and closed): from
+    # the regions' day tallies (casework/dashboard/tallies.py).
+    regions = scope_regions(actor, campaign)
+    t = FindingDayTally
+    counts = {r[0]: tuple(int(v) for v in r[1:]) for r in db.session.execute(
+        sa.select(t.key_task_id, sa.func.sum(t.found), sa.func.sum(t.to_rectify),
+                  sa.func.sum(t.rectified))
+        .where(t.campaign_id == campaign.id, t.region_id.in_(regions),
+               t.day >= start, t.day <= end)
+        .group_by(t.key_task_id)
     ).all()}
     report.findings = [FindingRow(task, *counts.get(task.id, (0, 0, 0)))
                        for task in campaign.key_tasks]
@@ -163,24 +150,22 @@ def campaign_report(campaign_id: int, *, actor, start: date | None,
                      "overdue": overdue,
                      "on_time_rate": round(100 * on_time / closed_n, 1) if closed_n else None}
 
-    # Complaints received in the range about institutions in scope, and what became of them.
+    # Complaints received in the range about institutions in scope, and what became of
+    # them; disputes by route: from the day tallies.
+    c = ComplaintDayTally
     received = db.session.execute(
-        sa.select(sa.func.count(),
-                  count_if(Complaint.outcome.is_not(None)),
-                  count_if(Complaint.outcome == "substantiated"),
-                  count_if(Complaint.transfer_department.is_not(None)))
-        .where(Complaint.institution_id.in_(scope),
-               Complaint.received_on >= start, Complaint.received_on <= end)
+        sa.select(*(sa.func.coalesce(sa.func.sum(col), 0) for col in
+                    (c.received, c.handled, c.substantiated, c.transferred)))
+        .where(c.region_id.in_(regions), c.day >= start, c.day <= end)
     ).one()
     report.complaints = dict(zip(("received", "handled", "substantiated", "transferred"),
-                                 received, strict=True))
+                                 (int(v) for v in received), strict=True))
 
-    by_route = {r[0]: (r[1], r[2]) for r in db.session.execute(
-        sa.select(MedicalDispute.route, sa.func.count(),
-                  count_if(MedicalDispute.status == "resolved"))
-        .where(MedicalDispute.institution_id.in_(scope),
-               MedicalDispute.occurred_on >= start, MedicalDispute.occurred_on <= end)
-        .group_by(MedicalDispute.route)
+    d = DisputeDayTally
+    by_route = {r[0]: (int(r[1]), int(r[2])) for r in db.session.execute(
+        sa.select(d.route, sa.func.sum(d.occurred), sa.func.sum(d.resolved))
+        .where(d.region_id.in_(regions), d.day >= start, d.day <= end)
+        .group_by(d.route)
     ).all()}
     report.disputes = [(route, route_label(route), *by_route.get(route, (0, 0)))
                        for route in DISPUTE_ROUTES]

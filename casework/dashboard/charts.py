@@ -14,10 +14,9 @@ from flask_babel import gettext as _
 from casework import clock, policy
 from casework.campaigns.models import Campaign, KeyTask
 from casework.cases.models import InspectionCase
-from casework.complaints.models import Complaint
 from casework.dashboard.campaign_report import check_period, coverage_rows, default_period
+from casework.dashboard.models import ComplaintDayTally, DisputeDayTally, FindingDayTally
 from casework.dashboard.queries import (
-    count_if,
     months,
     order_counts,
     periods_table,
@@ -25,7 +24,7 @@ from casework.dashboard.queries import (
     scoped_orders,
     ts,
 )
-from casework.disputes.models import MedicalDispute
+from casework.dashboard.tallies import scope_regions
 from casework.errors import NotFound
 from casework.extensions import db
 from casework.inspections.models import Finding, Inspection
@@ -120,6 +119,7 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
         [Dataset(_("Closed on time (%)"), rates)], percent=True,
         note=_("Orders closed in the month without a late submission, out of all closed.")))
 
+    regions = scope_regions(actor, campaign) if actor.role != "institution" else None
     if actor.role != "institution":
         orders = scoped_orders(campaign.id, actor, campaign).subquery("scoped_order")
         top = db.session.execute(
@@ -134,18 +134,27 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
             "bar", [r[0] for r in top], [Dataset(_("Orders overdue or escalated"),
                                                  [r[1] for r in top])], horizontal=True))
 
-    # Findings of inspections finalised in the period, with the key tasks themselves.
-    found = (
-        sa.select(Finding.key_task_id, sa.func.count().label("n"))
-        .join(Inspection, Inspection.id == Finding.inspection_id)
-        .join(InspectionCase, InspectionCase.id == Finding.case_id)
-        .where(InspectionCase.campaign_id == campaign.id,
-               InspectionCase.institution_id.in_(scope_ids(actor, campaign)),
-               Inspection.finalised_at >= ts(periods[0].begins),
-               Inspection.finalised_at < ts(periods[-1].ends))
-        .group_by(Finding.key_task_id)
-        .subquery("found")
-    )
+    # Findings of inspections finalised in the period, with the key tasks themselves: a
+    # region's from the day tallies, an institution's own from its findings.
+    if actor.role == "institution":
+        found = (
+            sa.select(Finding.key_task_id, sa.func.count().label("n"))
+            .join(Inspection, Inspection.id == Finding.inspection_id)
+            .join(InspectionCase, InspectionCase.id == Finding.case_id)
+            .where(InspectionCase.campaign_id == campaign.id,
+                   InspectionCase.institution_id.in_(scope_ids(actor, campaign)),
+                   Inspection.finalised_at >= ts(periods[0].begins),
+                   Inspection.finalised_at < ts(periods[-1].ends))
+            .group_by(Finding.key_task_id)
+            .subquery("found"))
+    else:
+        t = FindingDayTally
+        found = (
+            sa.select(t.key_task_id, sa.func.sum(t.found).label("n"))
+            .where(t.campaign_id == campaign.id, t.region_id.in_(regions),
+                   t.day >= periods[0].first, t.day <= periods[-1].last)
+            .group_by(t.key_task_id)
+            .subquery("found"))
     tasks = db.session.execute(
         sa.select(KeyTask, sa.func.coalesce(found.c.n, 0))
         .outerjoin(found, found.c.key_task_id == KeyTask.id)
@@ -170,26 +179,24 @@ def campaign_charts(actor, campaign_id: int | None, start: date | None, end: dat
                "scope.")))
 
     # Complaints received (and substantiated) and medical disputes per month, about
-    # institutions in scope: one statement, grouped by month.
-    scope = scope_ids(actor, campaign)
+    # institutions in scope: one statement over the regions' day tallies, by month.
     p = periods_table(periods, today)
+    c, d = ComplaintDayTally, DisputeDayTally
     by_month = sa.union_all(
-        sa.select(p.c.idx, sa.literal(0, sa.Integer).label("kind"), sa.func.count(),
-                  count_if(Complaint.outcome == "substantiated"))
+        sa.select(p.c.idx, sa.literal(0, sa.Integer).label("kind"), sa.func.sum(c.received),
+                  sa.func.sum(c.substantiated))
         .select_from(p)
-        .join(Complaint, sa.and_(Complaint.received_on >= p.c.first,
-                                 Complaint.received_on <= p.c.last))
-        .where(Complaint.institution_id.in_(scope))
+        .join(c, sa.and_(c.day >= p.c.first, c.day <= p.c.last))
+        .where(c.region_id.in_(regions))
         .group_by(p.c.idx),
-        sa.select(p.c.idx, sa.literal(1, sa.Integer), sa.func.count(),
+        sa.select(p.c.idx, sa.literal(1, sa.Integer), sa.func.sum(d.occurred),
                   sa.literal(0, sa.Integer))
         .select_from(p)
-        .join(MedicalDispute, sa.and_(MedicalDispute.occurred_on >= p.c.first,
-                                      MedicalDispute.occurred_on <= p.c.last))
-        .where(MedicalDispute.institution_id.in_(scope))
+        .join(d, sa.and_(d.day >= p.c.first, d.day <= p.c.last))
+        .where(d.region_id.in_(regions))
         .group_by(p.c.idx),
     )
-    counts = {(idx, kind): (n, m) for idx, kind, n, m in db.session.execute(by_month)}
+    counts = {(idx, kind): (int(n), int(m)) for idx, kind, n, m in db.session.execute(by_month)}
     complaints = [counts.get((i, 0), (0, 0)) for i in range(len(periods))]
     disputes = [counts.get((i, 1), (0, 0))[0] for i in range(len(periods))]
     result.charts.append(Chart(

@@ -1,33 +1,42 @@
-"""`flask facts rebuild|check`: the dashboards' order facts from the command line.
+"""`flask facts rebuild|check`: the dashboards' order facts and day tallies from the
+command line.
 
-The facts follow every change made through the application. Rebuild them after loading
-orders or history by other means (bulk SQL, a restore of some tables) and after the
-migration that adds them; `check` tells whether they match what they derive from."""
+They follow every change made through the application. Rebuild them after loading
+rows by other means (bulk SQL, a restore of some tables); `check` tells whether they
+match what they derive from."""
 
 import click
 from flask.cli import AppGroup
 
-from casework.dashboard import facts
+from casework.dashboard import facts, tallies
 from workflows import binding
 
-facts_cli = AppGroup("facts", help="The dashboards' order facts (rebuild, check).")
+facts_cli = AppGroup("facts", help="The dashboards' order facts and tallies (rebuild, check).")
 
 
 @facts_cli.command("rebuild")
 def rebuild_command():
-    """Derive every order's day rows afresh, in one transaction."""
+    """Derive every order's day rows and every tally afresh, in one transaction."""
     with binding.unit_of_work():
         rows = facts.rebuild()
+        counts = tallies.rebuild()
     click.echo(f"Order facts rebuilt: {rows} rows.")
+    for table, n in counts.items():
+        click.echo(f"{table} rebuilt: {n} rows.")
 
 
 @facts_cli.command("check")
 def check_command():
     """Compare the stored facts with a fresh derivation; exit status 1 if they differ."""
-    differences = facts.check()
-    for kind, row in differences[:20]:
-        click.echo(f"{kind}: {row}")
+    differences = [("order_day_fact", *d) for d in facts.check()] + tallies.check()
+    for table, kind, row in differences[:20]:
+        click.echo(f"{table} {kind}: {row}")
+    by_table: dict[str, int] = {}
+    for table, _kind, _row in differences:
+        by_table[table] = by_table.get(table, 0) + 1
+    for table, n in by_table.items():
+        click.echo(f"{table}: {n} rows differ")
     if differences:
         raise click.ClickException(
             f"{len(differences)} rows differ; run `flask facts rebuild`.")
-    click.echo("Order facts match: 0 rows differ.")
+    click.echo("Order facts and tallies match: 0 rows differ.")

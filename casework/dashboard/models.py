@@ -34,3 +34,43 @@ class OrderDayFact(db.Model):
     closed: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     closed_on_time: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     overdue: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
+
+
+class ComplaintDayTally(db.Model):
+    """Complaints about the institutions of one region received on one day: received,
+    handled (an outcome recorded), substantiated, transferred to another department."""
+    __tablename__ = "complaint_day_tally"
+
+    region_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    received: Mapped[int] = mapped_column(sa.Integer, default=0)
+    handled: Mapped[int] = mapped_column(sa.Integer, default=0)
+    substantiated: Mapped[int] = mapped_column(sa.Integer, default=0)
+    transferred: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class DisputeDayTally(db.Model):
+    """Medical disputes at the institutions of one region that occurred on one day, by
+    route: how many, and how many are resolved."""
+    __tablename__ = "dispute_day_tally"
+
+    region_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    route: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    occurred: Mapped[int] = mapped_column(sa.Integer, default=0)
+    resolved: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class FindingDayTally(db.Model):
+    """Findings of one campaign's inspections finalised on one (local) day at the
+    institutions of one region, by key task: found, requiring rectification, rectified
+    (in an order verified and closed)."""
+    __tablename__ = "finding_day_tally"
+
+    campaign_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    region_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    key_task_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    found: Mapped[int] = mapped_column(sa.Integer, default=0)
+    to_rectify: Mapped[int] = mapped_column(sa.Integer, default=0)
+    rectified: Mapped[int] = mapped_column(sa.Integer, default=0)
