@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from factories import make_complaint, make_dispute, make_institution, make_order
 from report_scenario import END, START, build
 
-from casework.campaigns.report import campaign_report
 from casework.complaints.models import Complaint
 from casework.dashboard import tallies
+from casework.dashboard.campaign_report import campaign_report
 from casework.dashboard.charts import campaign_charts
 from casework.dashboard.models import ComplaintDayTally, FindingDayTally
 from casework.disputes.models import MedicalDispute
